@@ -1,0 +1,72 @@
+package transfer
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/ferrysync/ferry/scan"
+)
+
+// FuzzFrames feeds arbitrary bytes to the frame reader and every decoder:
+// they must return frames or errors, never panic, and a decoded offer must
+// carry a path the receiver may use.
+func FuzzFrames(f *testing.F) {
+	var seed bytes.Buffer
+	fw := NewFrameWriter(&seed)
+	fw.WriteFrame(TypeHello, Hello{1, 1}.Append(nil))
+	fw.WriteFrame(TypeOffer, Offer{ID: 1, Kind: scan.File, Path: "a/b", Size: 3}.Append(nil))
+	fw.WriteFrame(TypeOffer, Offer{ID: 2, Kind: scan.Symlink, Path: "a/l", Target: "../b"}.Append(nil))
+	fw.WriteFrame(TypeReply, Reply{1, Send, 0}.Append(nil))
+	fw.WriteFrame(TypeChunk, Chunk{ID: 1}.AppendHeader(nil), []byte("abc"))
+	fw.WriteFrame(TypeDone, Status{1, 0, ""}.Append(nil))
+	fw.WriteFrame(TypeCommit, Commit{2, true}.Append(nil))
+	fw.WriteFrame(TypeCommitted, Committed{1, 2, 3, true}.Append(nil))
+	fw.WriteFrame(TypeError, ErrorMsg{1, "x"}.Append(nil))
+	fw.Flush()
+	f.Add(seed.Bytes())
+	f.Add([]byte{byte(TypeOffer), 0, 0, 0, 3, 1, 1, 0})
+	f.Add([]byte{byte(TypeChunk), 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr := NewFrameReader(bytes.NewReader(data))
+		for {
+			typ, p, err := fr.ReadFrame()
+			if err != nil {
+				if !errors.Is(err, io.EOF) && CodeOf(err) != CodeProtocol {
+					t.Fatalf("framing error %v maps to code %d", err, CodeOf(err))
+				}
+				return
+			}
+			if limit, _ := maxPayload(typ); len(p) > limit {
+				t.Fatalf("%v payload of %d bytes above its bound", typ, len(p))
+			}
+			switch typ {
+			case TypeHello:
+				DecodeHello(p)
+			case TypeWelcome:
+				DecodeWelcome(p)
+			case TypeOffer:
+				if o, err := DecodeOffer(p); err == nil {
+					if ValidPath(o.Path) != nil {
+						t.Fatalf("offer with invalid path %q accepted", o.Path)
+					}
+				}
+			case TypeReply:
+				DecodeReply(p)
+			case TypeChunk:
+				if c, err := DecodeChunk(p); err == nil && (c.Offset < 0 || len(c.Data) == 0) {
+					t.Fatalf("bad chunk accepted: offset %d, %d bytes", c.Offset, len(c.Data))
+				}
+			case TypeDone, TypeAbandon:
+				DecodeStatus(typ, p)
+			case TypeCommit:
+				DecodeCommit(p)
+			case TypeCommitted:
+				DecodeCommitted(p)
+			case TypeError:
+				DecodeError(p)
+			}
+		}
+	})
+}

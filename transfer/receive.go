@@ -1,0 +1,348 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/zeebo/blake3"
+
+	"github.com/ferrysync/ferry/scan"
+)
+
+// Sink is the storage behind a receiving session. Receive calls it from one
+// goroutine, only with frames that passed every check of the protocol: paths
+// are valid, chunks are in order, inside the offered size and match their
+// hash. Errors from a Sink end the session, except those that Finish
+// returns, which end only that file.
+type Sink interface {
+	// Head returns the sequence of the last committed manifest, 0 if none.
+	Head() uint64
+	// Offer decides whether to take an entry. Entries without bytes to
+	// transfer (directories, symlinks, empty files, files it already holds)
+	// are applied or noted here and answered with Skip.
+	Offer(ctx context.Context, o *Offer) (Reply, error)
+	// Write stores bytes of a file that Offer asked for, in order.
+	Write(ctx context.Context, o *Offer, offset int64, data []byte) error
+	// Finish checks a file whose bytes all arrived against o.Hash and
+	// places it durably. An error refuses this file only.
+	Finish(ctx context.Context, o *Offer) error
+	// Abandon discards what was staged of a file the sender gave up on
+	// (err says why) or whose bytes did not check.
+	Abandon(ctx context.Context, o *Offer, err error)
+	// Commit writes the restore point after every offer was resolved.
+	Commit(ctx context.Context, c Commit) (Committed, error)
+}
+
+// ClassDoner is an optional Sink interface: ClassDone is called once per
+// priority class when every entry of that class was offered and resolved
+// (placed, found present, or refused) and a later class has begun. The
+// classes still open at the commit are covered by the commit itself.
+type ClassDoner interface {
+	ClassDone(ctx context.Context, class uint8) error
+}
+
+// incoming is a file whose bytes are expected.
+type incoming struct {
+	offer  Offer
+	next   int64
+	failed bool // refused; its remaining chunks are dropped
+}
+
+// Receive serves one session on rw with sink behind it. It returns nil after
+// the commit was reported to the sender. A protocol violation or a sink
+// failure is reported to the sender as an error frame and returned.
+func Receive(ctx context.Context, rw io.ReadWriter, sink Sink) error {
+	rs := &recvSession{
+		fw:     NewFrameWriter(rw),
+		fr:     NewFrameReader(rw),
+		sink:   sink,
+		wanted: make(map[uint64]*incoming),
+		paths:  make(map[string]bool),
+	}
+	err := rs.run(ctx)
+	if err != nil {
+		var re *RemoteError
+		if !errors.As(err, &re) {
+			m := ErrorMsg{Code: CodeOf(err), Message: err.Error()}
+			if rs.fw.WriteFrame(TypeError, m.Append(nil)) == nil {
+				rs.fw.Flush()
+			}
+		}
+	}
+	return err
+}
+
+type recvSession struct {
+	fw      *FrameWriter
+	fr      *FrameReader
+	sink    Sink
+	lastID  uint64
+	wanted  map[uint64]*incoming
+	current *incoming // the file whose chunks are arriving
+	// deferred holds data-less entries waiting for earlier files.
+	deferred []Offer
+	// Per class: entries offered and entries resolved; the highest class
+	// offered; classes reported done.
+	offered, resolved [3]int
+	maxClass          uint8
+	classesDone       int
+	paths             map[string]bool
+	scratch           []byte
+}
+
+func (rs *recvSession) run(ctx context.Context) error {
+	if err := rs.handshake(); err != nil {
+		return err
+	}
+	for {
+		if rs.fr.r.Buffered() == 0 {
+			if err := rs.fw.Flush(); err != nil {
+				return fmt.Errorf("write to sender: %w", err)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+		}
+		t, p, err := rs.fr.ReadFrame()
+		if err != nil {
+			if err == io.EOF {
+				return fmt.Errorf("sender closed the stream before commit: %w", ErrTruncated)
+			}
+			return fmt.Errorf("read from sender: %w", err)
+		}
+		switch t {
+		case TypeOffer:
+			err = rs.offer(ctx, p)
+		case TypeChunk:
+			err = rs.chunk(ctx, p)
+		case TypeAbandon:
+			err = rs.abandon(ctx, p)
+		case TypeCommit:
+			return rs.commit(ctx, p)
+		case TypeError:
+			m, derr := DecodeError(p)
+			if derr != nil {
+				return derr
+			}
+			return &RemoteError{Code: m.Code, Message: m.Message}
+		default:
+			err = fmt.Errorf("unexpected %v frame from sender: %w", t, ErrProtocol)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (rs *recvSession) handshake() error {
+	t, p, err := rs.fr.ReadFrame()
+	if err != nil {
+		return fmt.Errorf("read hello: %w", err)
+	}
+	if t != TypeHello {
+		return fmt.Errorf("expected hello, got %v: %w", t, ErrProtocol)
+	}
+	h, err := DecodeHello(p)
+	if err != nil {
+		return err
+	}
+	v := min(h.MaxVersion, MaxVersion)
+	if v < h.MinVersion || v < MinVersion {
+		return fmt.Errorf("sender speaks protocol versions %d to %d, this receiver %d to %d: %w",
+			h.MinVersion, h.MaxVersion, MinVersion, MaxVersion, ErrVersion)
+	}
+	return rs.fw.WriteFrame(TypeWelcome, Welcome{Version: v, Head: rs.sink.Head()}.Append(nil))
+}
+
+func (rs *recvSession) offer(ctx context.Context, p []byte) error {
+	o, err := DecodeOffer(p)
+	if err != nil {
+		return err
+	}
+	if o.ID != rs.lastID+1 {
+		return fmt.Errorf("offer %d after offer %d: %w", o.ID, rs.lastID, ErrProtocol)
+	}
+	rs.lastID = o.ID
+	if rs.paths[o.Path] {
+		return fmt.Errorf("path %q offered twice: %w", o.Path, ErrProtocol)
+	}
+	rs.paths[o.Path] = true
+	rs.offered[o.Class]++
+	rs.maxClass = max(rs.maxClass, o.Class)
+	if o.Kind != scan.File || o.Size == 0 {
+		// Entries without data are applied when offered; to keep the
+		// plan's order of placement they wait for the files offered
+		// before them.
+		rs.deferred = append(rs.deferred, o)
+		return rs.applyDeferred(ctx)
+	}
+	return rs.decide(ctx, &o)
+}
+
+// applyDeferred offers the sink the data-less entries that no incomplete
+// file precedes.
+func (rs *recvSession) applyDeferred(ctx context.Context) error {
+	for len(rs.deferred) > 0 {
+		o := &rs.deferred[0]
+		for id := range rs.wanted {
+			if id < o.ID {
+				return nil
+			}
+		}
+		if err := rs.decide(ctx, o); err != nil {
+			return err
+		}
+		rs.deferred = rs.deferred[1:]
+	}
+	return nil
+}
+
+func (rs *recvSession) decide(ctx context.Context, o *Offer) error {
+	r, err := rs.sink.Offer(ctx, o)
+	if err != nil {
+		return fmt.Errorf("offer %s: %w", o.Path, err)
+	}
+	r.ID = o.ID
+	if r.Action == Send {
+		if o.Size == 0 || r.Offset >= o.Size {
+			return fmt.Errorf("offer %s: storage asked for data from %d of %d: %w", o.Path, r.Offset, o.Size, ErrInternal)
+		}
+		rs.wanted[o.ID] = &incoming{offer: *o, next: r.Offset}
+	}
+	rs.scratch = r.Append(rs.scratch[:0])
+	if err := rs.fw.WriteFrame(TypeReply, rs.scratch); err != nil {
+		return err
+	}
+	if r.Action == Skip {
+		return rs.resolve(ctx, o.Class)
+	}
+	return nil
+}
+
+// resolve counts an entry of class as resolved and reports the classes
+// that are complete.
+func (rs *recvSession) resolve(ctx context.Context, class uint8) error {
+	rs.resolved[class]++
+	return rs.classesComplete(ctx)
+}
+
+func (rs *recvSession) classesComplete(ctx context.Context) error {
+	cd, ok := rs.sink.(ClassDoner)
+	for rs.classesDone < int(rs.maxClass) {
+		c := rs.classesDone
+		if rs.resolved[c] != rs.offered[c] {
+			return nil
+		}
+		rs.classesDone++
+		if ok && rs.offered[c] > 0 {
+			if err := cd.ClassDone(ctx, uint8(c)); err != nil {
+				return fmt.Errorf("class %d done: %w", c, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (rs *recvSession) chunk(ctx context.Context, p []byte) error {
+	c, err := DecodeChunk(p)
+	if err != nil {
+		return err
+	}
+	in := rs.wanted[c.ID]
+	if in == nil {
+		return fmt.Errorf("chunk for entry %d, which is not expecting data: %w", c.ID, ErrProtocol)
+	}
+	if rs.current != nil && rs.current != in {
+		return fmt.Errorf("chunk for %q while %q is incomplete: %w", in.offer.Path, rs.current.offer.Path, ErrProtocol)
+	}
+	rs.current = in
+	o := &in.offer
+	if c.Offset != in.next {
+		return fmt.Errorf("chunk of %q at offset %d, expected %d: %w", o.Path, c.Offset, in.next, ErrProtocol)
+	}
+	if int64(len(c.Data)) > o.Size-c.Offset {
+		return fmt.Errorf("chunk of %q ends at %d, beyond its size %d: %w", o.Path, c.Offset+int64(len(c.Data)), o.Size, ErrProtocol)
+	}
+	in.next += int64(len(c.Data))
+	done := in.next == o.Size
+	if !in.failed {
+		if blake3.Sum256(c.Data) != c.Hash {
+			err := fmt.Errorf("chunk of %q at offset %d: %w", o.Path, c.Offset, ErrHashMismatch)
+			rs.sink.Abandon(ctx, o, err)
+			in.failed = true
+			if err := rs.done(o.ID, err); err != nil {
+				return err
+			}
+		} else if err := rs.sink.Write(ctx, o, c.Offset, c.Data); err != nil {
+			return fmt.Errorf("write %s: %w", o.Path, err)
+		}
+	}
+	if done {
+		rs.current = nil
+		delete(rs.wanted, o.ID)
+		if !in.failed {
+			if err := rs.done(o.ID, rs.sink.Finish(ctx, o)); err != nil {
+				return err
+			}
+		}
+		if err := rs.applyDeferred(ctx); err != nil {
+			return err
+		}
+		return rs.resolve(ctx, o.Class)
+	}
+	return nil
+}
+
+func (rs *recvSession) done(id uint64, err error) error {
+	st := Status{ID: id, Code: CodeOf(err)}
+	if err != nil {
+		st.Message = err.Error()
+	}
+	rs.scratch = st.Append(rs.scratch[:0])
+	return rs.fw.WriteFrame(TypeDone, rs.scratch)
+}
+
+func (rs *recvSession) abandon(ctx context.Context, p []byte) error {
+	st, err := DecodeStatus(TypeAbandon, p)
+	if err != nil {
+		return err
+	}
+	in := rs.wanted[st.ID]
+	if in == nil {
+		return fmt.Errorf("abandon of entry %d, which is not expecting data: %w", st.ID, ErrProtocol)
+	}
+	if rs.current == in {
+		rs.current = nil
+	}
+	delete(rs.wanted, st.ID)
+	if !in.failed {
+		rs.sink.Abandon(ctx, &in.offer, st.Err())
+	}
+	if err := rs.applyDeferred(ctx); err != nil {
+		return err
+	}
+	return rs.resolve(ctx, in.offer.Class)
+}
+
+func (rs *recvSession) commit(ctx context.Context, p []byte) error {
+	c, err := DecodeCommit(p)
+	if err != nil {
+		return err
+	}
+	if c.Entries != rs.lastID {
+		return fmt.Errorf("commit of %d entries after %d offers: %w", c.Entries, rs.lastID, ErrProtocol)
+	}
+	if len(rs.wanted) != 0 || len(rs.deferred) != 0 {
+		return fmt.Errorf("commit while %d files are incomplete: %w", len(rs.wanted), ErrProtocol)
+	}
+	done, err := rs.sink.Commit(ctx, c)
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if err := rs.fw.WriteFrame(TypeCommitted, done.Append(nil)); err != nil {
+		return err
+	}
+	return rs.fw.Flush()
+}

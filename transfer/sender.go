@@ -1,0 +1,541 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/zeebo/blake3"
+
+	"github.com/ferrysync/ferry/prioritize"
+	"github.com/ferrysync/ferry/scan"
+)
+
+// SenderConfig configures a Sender. The zero value works.
+type SenderConfig struct {
+	// ChunkSize is the payload of one chunk frame. If zero, defaults to
+	// 1 MiB; at most MaxChunkSize.
+	ChunkSize int
+	// Window is how many offered entries may wait for their reply or their
+	// data at once. It bounds how far hashing and offers run ahead of the
+	// data. If zero, defaults to 64.
+	Window int
+	// Lookahead is how many entries are hashed ahead of the offers. If zero,
+	// defaults to 2.
+	Lookahead int
+	// Events, if set, is called for each Event.
+	Events func(Event)
+}
+
+// Sender streams a plan to a receiver.
+type Sender struct {
+	cfg SenderConfig
+}
+
+// NewSender returns a Sender.
+func NewSender(cfg SenderConfig) *Sender {
+	if cfg.ChunkSize <= 0 {
+		cfg.ChunkSize = 1 << 20
+	}
+	cfg.ChunkSize = min(cfg.ChunkSize, MaxChunkSize)
+	if cfg.Window <= 0 {
+		cfg.Window = 64
+	}
+	if cfg.Lookahead <= 0 {
+		cfg.Lookahead = 2
+	}
+	if cfg.Events == nil {
+		cfg.Events = func(Event) {}
+	}
+	return &Sender{cfg: cfg}
+}
+
+// FileError is an entry that did not reach the receiver.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e FileError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
+
+// Result summarises a session.
+type Result struct {
+	Entries      int   // entries offered
+	FilesSent    int   // files whose bytes crossed the stream
+	PayloadBytes int64 // file bytes sent
+	FrameBytes   int64 // frame bytes written and read
+	Failed       []FileError
+	// CriticalDone is when the last critical entry became durable on the
+	// receiver; zero if the plan had none.
+	CriticalDone time.Time
+	Committed    Committed
+}
+
+// Send runs one session on rw: handshake, offers and data in plan order,
+// commit. It returns when the receiver reported the committed restore point,
+// or with the first error that ended the session. Entries that failed alone
+// (unreadable, changed while sent, refused) are listed in Result.Failed and
+// the commit is marked incomplete.
+//
+// Send owns rw for the session and closes it before returning on error, so
+// that its reading goroutine ends; on success the caller closes it.
+func (s *Sender) Send(ctx context.Context, rw io.ReadWriteCloser, plan prioritize.Plan, src Source) (Result, error) {
+	ss := &sendSession{
+		rw:   rw,
+		cfg:  s.cfg,
+		fw:   NewFrameWriter(rw),
+		fr:   NewFrameReader(rw),
+		src:  src,
+		in:   newInbox[inMsg](),
+		plan: plan,
+	}
+	res, err := ss.run(ctx)
+	res.FrameBytes = ss.fw.BytesWritten() + ss.fr.BytesRead()
+	return res, err
+}
+
+type inMsg struct {
+	t   Type
+	msg any
+	err error
+}
+
+type hashed struct {
+	item *prioritize.Item
+	sum  scan.Sum
+	err  error
+}
+
+// pending is an offered entry waiting for its reply, its data or its done.
+type pending struct {
+	id      uint64
+	item    *prioritize.Item
+	hash    scan.Sum
+	replied bool
+	offset  int64 // next byte to send
+	start   int64
+	f       File
+	h       *blake3.Hasher
+	sent    bool // all bytes written, waiting for done
+}
+
+type sendSession struct {
+	rw   io.ReadWriteCloser
+	cfg  SenderConfig
+	fw   *FrameWriter
+	fr   *FrameReader
+	src  Source
+	in   *inbox[inMsg]
+	plan prioritize.Plan
+
+	res      Result
+	nextID   uint64
+	window   []*pending // offered and unresolved, in id order
+	byID     map[uint64]*pending
+	critLeft int
+	scratch  []byte
+	buf      []byte
+}
+
+func (ss *sendSession) run(ctx context.Context) (Result, error) {
+	if err := ss.handshake(); err != nil {
+		ss.rw.Close()
+		return ss.res, err
+	}
+	items := make([]prioritize.Item, 0, len(ss.plan.Items)+len(ss.plan.Dirs))
+	items = append(items, ss.plan.Items...)
+	for _, d := range ss.plan.Dirs {
+		items = append(items, prioritize.Item{Entry: d, Class: prioritize.Normal, Reason: "directory"})
+	}
+	for i := range items {
+		if items[i].Class == prioritize.Critical {
+			ss.critLeft++
+		}
+	}
+	ss.byID = make(map[uint64]*pending)
+	ss.buf = make([]byte, ss.cfg.ChunkSize)
+
+	ctx, cancel := context.WithCancel(ctx)
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		ss.readLoop()
+	}()
+	hashes := make(chan hashed, ss.cfg.Lookahead)
+	hashDone := make(chan struct{})
+	go func() {
+		defer close(hashDone)
+		defer close(hashes)
+		for i := range items {
+			h := hashed{item: &items[i]}
+			if k := items[i].Kind; k == scan.File || k == scan.Symlink {
+				h.sum, h.err = ss.src.Hash(ctx, items[i].Entry)
+			}
+			select {
+			case hashes <- h:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	err := ss.loop(ctx, hashes)
+	for _, p := range ss.window {
+		if p.f != nil {
+			p.f.Close()
+		}
+	}
+	cancel()
+	<-hashDone
+	if err != nil {
+		ss.rw.Close()
+	}
+	<-readDone
+	return ss.res, err
+}
+
+func (ss *sendSession) handshake() error {
+	if err := ss.fw.WriteFrame(TypeHello, Hello{MinVersion: MinVersion, MaxVersion: MaxVersion}.Append(nil)); err != nil {
+		return fmt.Errorf("send hello: %w", err)
+	}
+	if err := ss.fw.Flush(); err != nil {
+		return fmt.Errorf("send hello: %w", err)
+	}
+	t, p, err := ss.fr.ReadFrame()
+	if err != nil {
+		return fmt.Errorf("read welcome: %w", err)
+	}
+	switch t {
+	case TypeWelcome:
+		w, err := DecodeWelcome(p)
+		if err != nil {
+			return err
+		}
+		if w.Version < MinVersion || w.Version > MaxVersion {
+			return fmt.Errorf("receiver chose protocol version %d, this sender speaks %d to %d: %w", w.Version, MinVersion, MaxVersion, ErrVersion)
+		}
+		return nil
+	case TypeError:
+		m, err := DecodeError(p)
+		if err != nil {
+			return err
+		}
+		return &RemoteError{Code: m.Code, Message: m.Message}
+	}
+	return fmt.Errorf("expected welcome, got %v: %w", t, ErrProtocol)
+}
+
+func (ss *sendSession) readLoop() {
+	for {
+		t, p, err := ss.fr.ReadFrame()
+		if err != nil {
+			ss.in.push(inMsg{err: fmt.Errorf("read from receiver: %w", err)})
+			return
+		}
+		m := inMsg{t: t}
+		switch t {
+		case TypeReply:
+			m.msg, m.err = DecodeReply(p)
+		case TypeDone:
+			m.msg, m.err = DecodeStatus(t, p)
+		case TypeCommitted:
+			m.msg, m.err = DecodeCommitted(p)
+		case TypeError:
+			var em ErrorMsg
+			if em, m.err = DecodeError(p); m.err == nil {
+				m.err = &RemoteError{Code: em.Code, Message: em.Message}
+			}
+		default:
+			m.err = fmt.Errorf("unexpected %v frame from receiver: %w", t, ErrProtocol)
+		}
+		ss.in.push(m)
+		if m.err != nil || t == TypeCommitted {
+			return
+		}
+	}
+}
+
+func (ss *sendSession) loop(ctx context.Context, hashes <-chan hashed) error {
+	committing := false
+	for {
+		for _, m := range ss.in.drain() {
+			if m.err != nil {
+				return m.err
+			}
+			if c, ok := m.msg.(Committed); ok {
+				if !committing {
+					return fmt.Errorf("commit reported before it was asked for: %w", ErrProtocol)
+				}
+				ss.res.Committed = c
+				return nil
+			}
+			if err := ss.handle(m.msg); err != nil {
+				return err
+			}
+		}
+		if committing {
+			if err := ss.wait(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		// Offer while the window has room and hashes are ready.
+		offered := false
+		for hashes != nil && len(ss.window) < ss.cfg.Window {
+			select {
+			case h, ok := <-hashes:
+				if !ok {
+					hashes = nil
+					continue
+				}
+				if err := ss.offer(h); err != nil {
+					return err
+				}
+				offered = true
+				continue
+			default:
+			}
+			break
+		}
+		if p := ss.head(); p != nil {
+			if err := ss.sendChunk(p); err != nil {
+				return err
+			}
+			continue
+		}
+		if hashes == nil && len(ss.window) == 0 {
+			if err := ss.commit(); err != nil {
+				return err
+			}
+			committing = true
+			continue
+		}
+		if offered {
+			continue
+		}
+		var hc <-chan hashed
+		if len(ss.window) < ss.cfg.Window {
+			hc = hashes
+		}
+		if err := ss.flush(); err != nil {
+			return err
+		}
+		select {
+		case <-ss.in.notify:
+		case h, ok := <-hc:
+			if !ok {
+				hashes = nil
+				continue
+			}
+			if err := ss.offer(h); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// wait flushes and blocks until a message arrives.
+func (ss *sendSession) wait(ctx context.Context) error {
+	if err := ss.flush(); err != nil {
+		return err
+	}
+	select {
+	case <-ss.in.notify:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (ss *sendSession) flush() error {
+	if err := ss.fw.Flush(); err != nil {
+		return fmt.Errorf("write to receiver: %w", err)
+	}
+	return nil
+}
+
+// head returns the first entry whose bytes are wanted and not yet all sent.
+// Files go strictly one after another, in plan order.
+func (ss *sendSession) head() *pending {
+	for _, p := range ss.window {
+		if p.item.Kind != scan.File || p.item.Size == 0 {
+			continue // never needs data; its reply may wait for earlier files
+		}
+		if !p.replied {
+			return nil
+		}
+		if p.f != nil && !p.sent {
+			return p
+		}
+	}
+	return nil
+}
+
+func (ss *sendSession) offer(h hashed) error {
+	it := h.item
+	if h.err != nil {
+		ss.fail(it, fmt.Errorf("hash: %w", h.err))
+		return nil
+	}
+	ss.nextID++
+	p := &pending{id: ss.nextID, item: it, hash: h.sum}
+	o := Offer{
+		ID:      p.id,
+		Kind:    it.Kind,
+		Class:   uint8(it.Class),
+		Path:    it.Path,
+		Size:    it.Size,
+		Mode:    uint32(it.Mode.Perm()),
+		ModTime: it.ModTime.UnixNano(),
+		Hash:    h.sum,
+		Target:  it.Target,
+	}
+	ss.scratch = o.Append(ss.scratch[:0])
+	if err := ss.fw.WriteFrame(TypeOffer, ss.scratch); err != nil {
+		return fmt.Errorf("offer %s: %w", it.Path, err)
+	}
+	ss.res.Entries++
+	ss.window = append(ss.window, p)
+	ss.byID[p.id] = p
+	return nil
+}
+
+func (ss *sendSession) handle(msg any) error {
+	switch m := msg.(type) {
+	case Reply:
+		p := ss.byID[m.ID]
+		if p == nil || p.replied {
+			return fmt.Errorf("reply for entry %d that is not waiting for one: %w", m.ID, ErrProtocol)
+		}
+		p.replied = true
+		if m.Action == Skip {
+			ss.resolve(p, nil, true)
+			return nil
+		}
+		if p.item.Kind != scan.File || m.Offset >= p.item.Size {
+			return fmt.Errorf("receiver asked for %s from offset %d of %d: %w", p.item.Path, m.Offset, p.item.Size, ErrProtocol)
+		}
+		f, err := ss.src.Open(p.item.Entry)
+		if err != nil {
+			ss.abandon(p, CodeUnreadable, fmt.Errorf("open: %w", err))
+			return nil
+		}
+		p.f, p.offset, p.start = f, m.Offset, m.Offset
+		if m.Offset == 0 {
+			p.h = blake3.New()
+		}
+		ss.cfg.Events(Event{Kind: EventStart, Item: p.item, Offset: m.Offset})
+	case Status:
+		p := ss.byID[m.ID]
+		if p == nil || (p.f == nil && !p.sent) {
+			return fmt.Errorf("done for entry %d, which is not being sent: %w", m.ID, ErrProtocol)
+		}
+		if !p.sent {
+			// Refused mid-file (a chunk did not check): stop, and confirm
+			// with an abandon so the receiver expects no more of it.
+			if m.Code == CodeOK {
+				return fmt.Errorf("done for %s before its last chunk: %w", p.item.Path, ErrProtocol)
+			}
+			ss.abandon(p, m.Code, m.Err())
+			return nil
+		}
+		ss.resolve(p, m.Err(), false)
+	}
+	return nil
+}
+
+func (ss *sendSession) sendChunk(p *pending) error {
+	n := int(min(int64(len(ss.buf)), p.item.Size-p.offset))
+	data := ss.buf[:n]
+	if _, err := p.f.ReadAt(data, p.offset); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = fmt.Errorf("file shrank below %d bytes: %w", p.item.Size, ErrChanged)
+		}
+		ss.abandon(p, CodeOf(err), err)
+		return nil
+	}
+	c := Chunk{ID: p.id, Offset: p.offset, Hash: blake3.Sum256(data)}
+	ss.scratch = c.AppendHeader(ss.scratch[:0])
+	if err := ss.fw.WriteFrame(TypeChunk, ss.scratch, data); err != nil {
+		return fmt.Errorf("send %s: %w", p.item.Path, err)
+	}
+	if p.h != nil {
+		p.h.Write(data)
+	}
+	p.offset += int64(n)
+	ss.res.PayloadBytes += int64(n)
+	ss.cfg.Events(Event{Kind: EventProgress, Item: p.item, Bytes: int64(n)})
+	if p.offset == p.item.Size {
+		p.sent = true
+		ss.res.FilesSent++
+		p.f.Close()
+		p.f = nil
+	}
+	return nil
+}
+
+// abandon tells the receiver that a file will not be completed.
+func (ss *sendSession) abandon(p *pending, code Code, err error) {
+	if p.f != nil {
+		p.f.Close()
+		p.f = nil
+	}
+	if code == CodeInternal || code == CodeOK {
+		code = CodeUnreadable
+	}
+	ss.scratch = Status{ID: p.id, Code: code, Message: err.Error()}.Append(ss.scratch[:0])
+	// A write error here resurfaces on the next write.
+	_ = ss.fw.WriteFrame(TypeAbandon, ss.scratch)
+	ss.resolve(p, err, false)
+}
+
+func (ss *sendSession) resolve(p *pending, err error, skipped bool) {
+	if p.h != nil && p.sent {
+		var sum scan.Sum
+		p.h.Sum(sum[:0])
+		if sum != p.hash {
+			// The receiver checks what it got against the offered hash,
+			// so it refused these bytes; say why they differed.
+			err = fmt.Errorf("content changed while it was sent (offered %v): %w", p.hash, ErrChanged)
+		}
+	}
+	for i, w := range ss.window {
+		if w == p {
+			ss.window = append(ss.window[:i], ss.window[i+1:]...)
+			break
+		}
+	}
+	delete(ss.byID, p.id)
+	if err != nil {
+		ss.fail(p.item, err)
+		return
+	}
+	ss.entryDone(p.item)
+	ss.cfg.Events(Event{Kind: EventDone, Item: p.item, Bytes: p.offset - p.start, Skipped: skipped})
+}
+
+func (ss *sendSession) fail(it *prioritize.Item, err error) {
+	ss.res.Failed = append(ss.res.Failed, FileError{Path: it.Path, Err: err})
+	ss.entryDone(it)
+	ss.cfg.Events(Event{Kind: EventDone, Item: it, Err: err})
+}
+
+func (ss *sendSession) entryDone(it *prioritize.Item) {
+	if it.Class == prioritize.Critical {
+		ss.critLeft--
+		if ss.critLeft == 0 {
+			ss.res.CriticalDone = time.Now()
+		}
+	}
+}
+
+func (ss *sendSession) commit() error {
+	c := Commit{Entries: ss.nextID, Complete: len(ss.res.Failed) == 0}
+	if err := ss.fw.WriteFrame(TypeCommit, c.Append(ss.scratch[:0])); err != nil {
+		return fmt.Errorf("send commit: %w", err)
+	}
+	return ss.flush()
+}
