@@ -1,0 +1,111 @@
+package receiver
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ferrysync/ferry/resume"
+	"github.com/ferrysync/ferry/transfer"
+)
+
+// ClassDone implements transfer.ClassDoner: every entry of class was
+// resolved. It journals a lightweight restore point and commits a
+// checkpoint manifest of everything placed so far.
+func (ss *Session) ClassDone(ctx context.Context, class uint8) error {
+	if err := ss.journal(resume.Record{Kind: resume.KindClassDone, Class: class, Seq: ss.Head() + 1}); err != nil {
+		return err
+	}
+	return ss.checkpoint()
+}
+
+// changed reports whether anything was placed since the last manifest.
+func (ss *Session) changed() bool { return ss.placed > ss.placedAtCP }
+
+// checkpoint commits a manifest of the live tree as it is now, marked as a
+// checkpoint: the files placed so far and, for paths not yet offered, the
+// previous versions.
+func (ss *Session) checkpoint() error {
+	ss.lastCP = time.Now()
+	if !ss.changed() {
+		return nil
+	}
+	entries := make(map[string]Entry, len(ss.prev)+len(ss.live))
+	for p, e := range ss.prev {
+		entries[p] = e
+	}
+	for p, e := range ss.live {
+		entries[p] = e
+	}
+	_, err := ss.commit(KindCheckpoint, entries)
+	return err
+}
+
+// Commit implements transfer.Sink.
+func (ss *Session) Commit(ctx context.Context, c transfer.Commit) (transfer.Committed, error) {
+	kind := KindPartial
+	if c.Complete {
+		kind = KindComplete
+	}
+	m, err := ss.commit(kind, ss.live)
+	if err != nil {
+		return transfer.Committed{}, err
+	}
+	ss.s.log.Info("committed", "seq", m.Seq, "kind", m.Kind, "files", m.Files, "bytes", m.Bytes, "placed", ss.placed)
+
+	// After the commit: what the source no longer has goes to the trash,
+	// and directories get their modes and times (placing files changed
+	// their times).
+	for p := range ss.prev {
+		if _, ok := ss.live[p]; ok {
+			continue
+		}
+		if _, err := ss.s.root.Lstat(p); err == nil {
+			if err := ss.trash(p); err != nil {
+				ss.s.log.Warn("remove deleted entry", "path", p, "err", err)
+			}
+		}
+	}
+	for i := len(m.Entries) - 1; i >= 0; i-- {
+		e := m.Entries[i]
+		if e.Kind != "dir" {
+			continue
+		}
+		ss.s.root.Chmod(e.Path, e.Mode)
+		t := time.Unix(0, e.MTime)
+		ss.s.root.Chtimes(e.Path, t, t)
+	}
+	return transfer.Committed{Seq: m.Seq, Files: uint64(m.Files), Bytes: uint64(m.Bytes), Complete: m.Complete()}, nil
+}
+
+// commit writes the manifest of entries as the next restore point, then
+// journals it and compacts the journal.
+func (ss *Session) commit(kind string, entries map[string]Entry) (*Manifest, error) {
+	if err := ss.flush(); err != nil {
+		return nil, err
+	}
+	m := &Manifest{Version: manifestVersion, Seq: ss.Head() + 1, Kind: kind, Created: time.Now().UTC()}
+	for _, e := range entries {
+		m.Entries = append(m.Entries, e)
+		if e.Kind == "file" {
+			m.Files++
+			m.Bytes += e.Size
+		}
+	}
+	slices.SortFunc(m.Entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	if err := writeManifest(ss.s.root, m); err != nil {
+		return nil, storageErr("commit", err)
+	}
+	ss.s.mu.Lock()
+	ss.s.head, ss.s.last = m.Seq, m
+	ss.s.mu.Unlock()
+	if err := ss.journal(resume.Record{Kind: resume.KindCommit, Seq: m.Seq}); err != nil {
+		return nil, err
+	}
+	if err := ss.s.j.Rewrite(ss.s.state.Records()); err != nil {
+		return nil, storageErr("compact journal", err)
+	}
+	ss.placedAtCP = ss.placed
+	return m, nil
+}

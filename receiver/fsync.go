@@ -1,0 +1,60 @@
+package receiver
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+)
+
+// syncDir makes a directory's entries durable (a rename or create in it).
+func syncDir(root *os.Root, dir string) error {
+	if runtime.GOOS == "windows" {
+		// Windows cannot open a directory for syncing; NTFS journals
+		// renames itself.
+		return nil
+	}
+	d, err := root.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open directory %s: %w", dir, err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeDurable writes data to name through a temporary file: write, fsync,
+// rename, fsync the directory. A crash leaves either the old or the new
+// content at name.
+func writeDurable(root *os.Root, name string, data []byte, perm fs.FileMode) error {
+	tmp := name + ".tmp"
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = root.Rename(tmp, name)
+	}
+	if err != nil {
+		root.Remove(tmp)
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return syncDir(root, path.Dir(name))
+}
+
+// isNotExist reports whether err says a path does not exist.
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

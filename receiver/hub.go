@@ -1,0 +1,152 @@
+package receiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/ferrysync/ferry/internal/identity"
+	"github.com/ferrysync/ferry/transfer"
+)
+
+// Hub serves senders over QUIC, each admitted identity into its own
+// namespace under Root.
+type Hub struct {
+	// Root is the directory that holds one namespace per device.
+	Root string
+	// Allow maps each admitted peer ID to its namespace name, a single
+	// path element. Connections from other IDs fail the TLS handshake.
+	Allow map[identity.ID]string
+	// Logger receives a line per session. If nil, nothing is logged.
+	Logger *slog.Logger
+	// Placed, if set, is called with each path placed in any namespace.
+	Placed func(path string)
+
+	mu     sync.Mutex
+	stores map[string]*Store
+}
+
+// ValidNamespace checks a namespace name: one valid path element.
+func ValidNamespace(name string) error {
+	if err := transfer.ValidPath(name); err != nil {
+		return fmt.Errorf("namespace: %w", err)
+	}
+	if strings.Contains(name, "/") {
+		return fmt.Errorf("namespace %q: must be a single name, not a path", name)
+	}
+	return nil
+}
+
+// Admit is the TLS allow-list check for Hub.Allow.
+func (h *Hub) Admit(id identity.ID) bool {
+	_, ok := h.Allow[id]
+	return ok
+}
+
+// Serve accepts connections on ln until ctx ends, then closes every
+// connection it accepted and returns.
+func (h *Hub) Serve(ctx context.Context, ln *quic.Listener) error {
+	log := h.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for _, name := range h.Allow {
+		if err := ValidNamespace(name); err != nil {
+			return err
+		}
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer h.closeStores()
+	for {
+		conn, err := ln.Accept(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		wg.Go(func() { h.serveConn(ctx, conn, log) })
+	}
+}
+
+func (h *Hub) serveConn(ctx context.Context, conn *quic.Conn, log *slog.Logger) {
+	peer, err := identity.PeerID(conn.ConnectionState().TLS)
+	if err != nil || !h.Admit(peer) {
+		// The TLS handshake already refused unknown peers; this is the
+		// second lock on the door.
+		conn.CloseWithError(1, "unknown peer")
+		return
+	}
+	name := h.Allow[peer]
+	log = log.With("peer", peer.String(), "namespace", name, "remote", conn.RemoteAddr().String())
+	err = h.session(ctx, conn, name, log)
+	if err != nil {
+		log.Warn("session ended", "err", err)
+		transfer.Finish(conn, err)
+		return
+	}
+	// The sender closes the connection once it has read the commit;
+	// closing first would drop that last message.
+	select {
+	case <-conn.Context().Done():
+	case <-ctx.Done():
+	case <-time.After(30 * time.Second):
+	}
+	transfer.Finish(conn, nil)
+}
+
+func (h *Hub) session(ctx context.Context, conn *quic.Conn, name string, log *slog.Logger) error {
+	st, err := h.store(name, log)
+	if err != nil {
+		return err
+	}
+	stream, err := transfer.Accept(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer stream.CloseWrite()
+	ss, err := st.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer ss.Close()
+	log.Info("session started")
+	return transfer.Receive(ctx, stream, ss)
+}
+
+// store opens a namespace once and keeps it open.
+func (h *Hub) store(name string, log *slog.Logger) (*Store, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if st := h.stores[name]; st != nil {
+		return st, nil
+	}
+	st, err := Open(filepath.Join(h.Root, name), Options{Logger: log, Placed: h.Placed})
+	if err != nil {
+		return nil, err
+	}
+	if h.stores == nil {
+		h.stores = make(map[string]*Store)
+	}
+	h.stores[name] = st
+	return st, nil
+}
+
+func (h *Hub) closeStores() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var errs []error
+	for _, st := range h.stores {
+		errs = append(errs, st.Close())
+	}
+	h.stores = nil
+	_ = errors.Join(errs...)
+}

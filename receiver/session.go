@@ -1,0 +1,478 @@
+package receiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"syscall"
+	"time"
+
+	"github.com/zeebo/blake3"
+
+	"github.com/ferrysync/ferry/resume"
+	"github.com/ferrysync/ferry/scan"
+	"github.com/ferrysync/ferry/transfer"
+)
+
+// Session receives one sync into a Store. It implements transfer.Sink.
+type Session struct {
+	s     *Store
+	start uint64           // the sequence of the first manifest it commits
+	prev  map[string]Entry // entries of the last manifest at the start, by path
+	// live holds, for each path offered, what the live tree holds there
+	// now: the new entry once placed or found present, else the previous
+	// manifest's entry (a failed file keeps its old version).
+	live    map[string]Entry
+	order   []string // offered paths, in offer order
+	dirs    map[string]bool
+	stage   *staged
+	resumed map[string]resumedPrefix // verified prefixes of offered files
+	group   resume.Grouper
+	placed  int // files placed in this session
+	bytes   int64
+	// When the last manifest was committed, and placed at that time.
+	lastCP     time.Time
+	placedAtCP int
+}
+
+// resumedPrefix is a staged prefix checked at offer time, ready to continue.
+type resumedPrefix struct {
+	at int64
+	h  *blake3.Hasher
+}
+
+var _ transfer.Sink = (*Session)(nil)
+var _ transfer.ClassDoner = (*Session)(nil)
+
+// Begin starts a session, waiting while another one holds the namespace.
+func (s *Store) Begin(ctx context.Context) (*Session, error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("namespace %s: %w", s.dir, transfer.ErrBusy)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := &Session{
+		s:       s,
+		start:   s.head + 1,
+		prev:    make(map[string]Entry),
+		live:    make(map[string]Entry),
+		dirs:    make(map[string]bool),
+		resumed: make(map[string]resumedPrefix),
+		group:   s.opt.Group,
+		lastCP:  time.Now(),
+	}
+	if s.last != nil {
+		for _, e := range s.last.Entries {
+			ss.prev[e.Path] = e
+		}
+	}
+	return ss, nil
+}
+
+// Close ends the session. What was staged and journaled stays for the next
+// session to resume; the open journal group is flushed first.
+func (ss *Session) Close() error {
+	err := ss.flush()
+	if ss.stage != nil {
+		ss.stage.close()
+		ss.stage = nil
+	}
+	<-ss.s.sem
+	return err
+}
+
+// Head implements transfer.Sink.
+func (ss *Session) Head() uint64 {
+	ss.s.mu.Lock()
+	defer ss.s.mu.Unlock()
+	return ss.s.head
+}
+
+// Offer implements transfer.Sink.
+func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply, error) {
+	e := entryOf(o)
+	ss.order = append(ss.order, o.Path)
+	if prev, ok := ss.prev[o.Path]; ok {
+		ss.live[o.Path] = prev
+	}
+	skip := transfer.Reply{Action: transfer.Skip}
+	if err := ss.parents(o.Path); err != nil {
+		return skip, err
+	}
+	switch o.Kind {
+	case scan.Dir:
+		if err := ss.mkdir(o.Path); err != nil {
+			return skip, err
+		}
+		ss.live[o.Path] = e
+		return skip, nil
+	case scan.Symlink:
+		if cur, err := ss.s.root.Readlink(o.Path); err == nil && cur == o.Target {
+			ss.live[o.Path] = e
+			return skip, nil
+		}
+		tmp := stageName(o.Path)
+		ss.s.root.Remove(tmp)
+		if err := ss.s.root.Symlink(o.Target, tmp); err != nil {
+			return skip, storageErr("create symlink "+o.Path, err)
+		}
+		return skip, ss.place(tmp, o.Path, e)
+	}
+	if ok, err := ss.have(e); err != nil || ok {
+		return skip, err
+	}
+	if o.Size == 0 {
+		st, err := openStaged(ss.s.root, o.Path, o.Hash, 0, nil)
+		if err != nil {
+			return skip, err
+		}
+		ss.stage = st
+		return skip, ss.Finish(ctx, o)
+	}
+	at, err := ss.resumeOffset(o)
+	if err != nil {
+		return skip, err
+	}
+	return transfer.Reply{Action: transfer.Send, Offset: at}, nil
+}
+
+// have reports whether the live tree already holds e, and applies e's
+// mode and mtime if only those changed. Trusted: the last manifest or the
+// journal says so and the file was not touched since. Checked: a file of
+// the offered size and mtime whose content hashes to the offered hash (a
+// placement the journal missed, or a tree seeded by hand).
+func (ss *Session) have(e Entry) (bool, error) {
+	fi, err := ss.s.root.Lstat(e.Path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		return false, nil
+	}
+	mtime := fi.ModTime().UnixNano()
+	prev, inManifest := ss.prev[e.Path]
+	trusted := inManifest && prev.Kind == "file" && prev.Hash != nil && *prev.Hash == *e.Hash && prev.MTime == mtime
+	if h, ok := ss.s.placed[e.Path]; ok && h == *e.Hash && mtime == e.MTime {
+		trusted, prev = true, e
+	}
+	if !trusted {
+		if mtime != e.MTime {
+			return false, nil
+		}
+		sum, err := ss.hashLive(e.Path)
+		if err != nil || sum != *e.Hash {
+			return false, nil
+		}
+		prev = e
+	}
+	if prev.Mode != e.Mode || fi.Mode().Perm() != e.Mode {
+		if err := ss.s.root.Chmod(e.Path, e.Mode); err != nil {
+			return false, storageErr("chmod "+e.Path, err)
+		}
+	}
+	if mtime != e.MTime {
+		t := time.Unix(0, e.MTime)
+		if err := ss.s.root.Chtimes(e.Path, t, t); err != nil {
+			return false, storageErr("set mtime of "+e.Path, err)
+		}
+	}
+	ss.live[e.Path] = e
+	return true, nil
+}
+
+func (ss *Session) hashLive(p string) (scan.Sum, error) {
+	f, err := ss.s.root.Open(p)
+	if err != nil {
+		return scan.Sum{}, err
+	}
+	defer f.Close()
+	h := blake3.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return scan.Sum{}, err
+	}
+	var sum scan.Sum
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// resumeOffset answers an offer of a file that may be staged: the
+// verified prefix if it is staged for the same content, else 0, dropping a
+// staging of other content.
+func (ss *Session) resumeOffset(o *transfer.Offer) (int64, error) {
+	st, ok := ss.s.state.Staged[o.Path]
+	if !ok {
+		return 0, nil
+	}
+	if st.FileHash != o.Hash || st.Offset > o.Size {
+		// The source changed since: start over.
+		return 0, ss.drop(o.Path, st.FileHash)
+	}
+	at, h, err := verifyStaged(ss.s.root, o.Path, st.Offset)
+	if err != nil || at == 0 {
+		return 0, ss.drop(o.Path, st.FileHash)
+	}
+	if at < st.Offset {
+		ss.s.log.Warn("staged file damaged, resuming from the last good chunk", "path", o.Path, "journaled", st.Offset, "good", at)
+	}
+	ss.resumed[o.Path] = resumedPrefix{at: at, h: h}
+	return at, nil
+}
+
+// drop discards the staging of p and journals it.
+func (ss *Session) drop(p string, hash scan.Sum) error {
+	name := stageName(p)
+	ss.s.root.Remove(name)
+	ss.s.root.Remove(name + sumsSuffix)
+	return ss.journal(resume.Record{Kind: resume.KindDropped, Path: p, FileHash: hash})
+}
+
+// Write implements transfer.Sink.
+func (ss *Session) Write(ctx context.Context, o *transfer.Offer, offset int64, data []byte) error {
+	if ss.stage == nil || ss.stage.path != o.Path {
+		// Offers run ahead of the data: a file is staged when its first
+		// chunk arrives, after the previous file was finished.
+		if ss.stage != nil {
+			return fmt.Errorf("write %s while %s is staged: %w", o.Path, ss.stage.path, transfer.ErrInternal)
+		}
+		r := ss.resumed[o.Path]
+		delete(ss.resumed, o.Path)
+		if offset != r.at {
+			return fmt.Errorf("write %s at %d, staged up to %d: %w", o.Path, offset, r.at, transfer.ErrInternal)
+		}
+		st, err := openStaged(ss.s.root, o.Path, o.Hash, r.at, r.h)
+		if err != nil {
+			return err
+		}
+		ss.stage = st
+	}
+	if err := ss.stage.write(data, scan.Sum(blake3.Sum256(data))); err != nil {
+		return err
+	}
+	return ss.add(resume.Record{Kind: resume.KindChunk, Path: o.Path, FileHash: o.Hash, Offset: ss.stage.size})
+}
+
+// add adds a record to the open journal group, flushing it when it is over.
+func (ss *Session) add(r resume.Record) error {
+	if ss.group.Add(r) {
+		return ss.flush()
+	}
+	return nil
+}
+
+// flush makes the staged data durable, then journals the open group.
+func (ss *Session) flush() error {
+	if ss.group.Len() == 0 {
+		return nil
+	}
+	if ss.stage != nil {
+		if err := ss.stage.sync(); err != nil {
+			return err
+		}
+	}
+	return ss.journal(ss.group.Take()...)
+}
+
+func (ss *Session) journal(recs ...resume.Record) error {
+	if err := ss.flushPending(recs); err != nil {
+		return err
+	}
+	return ss.s.journal(recs...)
+}
+
+// flushPending keeps the journal in order: chunk records still in the
+// group go before a record appended directly.
+func (ss *Session) flushPending(recs []resume.Record) error {
+	if ss.group.Len() == 0 || len(recs) == 0 || recs[0].Kind == resume.KindChunk {
+		return nil
+	}
+	if ss.stage != nil {
+		if err := ss.stage.sync(); err != nil {
+			return err
+		}
+	}
+	return ss.s.journal(ss.group.Take()...)
+}
+
+// Finish implements transfer.Sink.
+func (ss *Session) Finish(ctx context.Context, o *transfer.Offer) error {
+	st := ss.stage
+	if st == nil || st.path != o.Path {
+		return fmt.Errorf("finish %s: no staging file: %w", o.Path, transfer.ErrInternal)
+	}
+	ss.stage = nil
+	var sum scan.Sum
+	st.h.Sum(sum[:0])
+	if sum != o.Hash {
+		st.remove(ss.s.root)
+		if err := ss.journal(resume.Record{Kind: resume.KindDropped, Path: o.Path, FileHash: o.Hash}); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s: received content hashes to %v, offered %v: %w", o.Path, sum, o.Hash, transfer.ErrHashMismatch)
+	}
+	e := entryOf(o)
+	err := st.f.Chmod(e.Mode)
+	if err == nil {
+		t := time.Unix(0, e.MTime)
+		err = ss.s.root.Chtimes(st.name, t, t)
+	}
+	if err == nil {
+		err = st.f.Sync()
+	}
+	st.close()
+	if err != nil {
+		return storageErr("make "+o.Path+" durable", err)
+	}
+	if err := ss.place(st.name, o.Path, e); err != nil {
+		return err
+	}
+	ss.s.root.Remove(st.name + sumsSuffix)
+	if err := ss.add(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash}); err != nil {
+		return err
+	}
+	ss.placed++
+	ss.bytes += o.Size
+	if ss.s.opt.CheckpointEvery > 0 && time.Since(ss.lastCP) >= ss.s.opt.CheckpointEvery {
+		return ss.checkpoint()
+	}
+	return nil
+}
+
+// place renames a durable staged entry to its final path and syncs the
+// directory. Whatever the live tree held there that the last manifest does
+// not account for is moved to the trash first, never overwritten.
+func (ss *Session) place(tmp, p string, e Entry) error {
+	if err := ss.displace(p); err != nil {
+		return err
+	}
+	if err := ss.s.root.Rename(tmp, p); err != nil {
+		return storageErr("place "+p, err)
+	}
+	if err := syncDir(ss.s.root, path.Dir(p)); err != nil {
+		return storageErr("place "+p, err)
+	}
+	ss.live[p] = e
+	ss.s.log.Debug("placed", "path", p, "size", e.Size)
+	if ss.s.opt.Placed != nil {
+		ss.s.opt.Placed(p)
+	}
+	return nil
+}
+
+// displace moves what is at p to the trash unless it is the version the
+// last manifest recorded or the journal placed, which the new one replaces.
+func (ss *Session) displace(p string) error {
+	fi, err := ss.s.root.Lstat(p)
+	if isNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return storageErr("stat "+p, err)
+	}
+	if _, ok := ss.s.placed[p]; ok && fi.Mode().IsRegular() {
+		return nil
+	}
+	if prev, ok := ss.prev[p]; ok && !fi.IsDir() && prev.Kind == kindOf(fi) &&
+		(prev.Kind != "file" || (fi.Size() == prev.Size && fi.ModTime().UnixNano() == prev.MTime)) {
+		return nil
+	}
+	return ss.trash(p)
+}
+
+// trash moves p into the trash of this session's first sequence.
+func (ss *Session) trash(p string) error {
+	dst := fmt.Sprintf("%s/%d/%s", trashDir, ss.start, p)
+	if err := ss.s.root.MkdirAll(path.Dir(dst), 0o700); err != nil {
+		return storageErr("make trash for "+p, err)
+	}
+	if err := ss.s.root.Rename(p, dst); err != nil {
+		return storageErr("move "+p+" to the trash", err)
+	}
+	if err := syncDir(ss.s.root, path.Dir(dst)); err != nil {
+		return storageErr("move "+p+" to the trash", err)
+	}
+	return syncDir(ss.s.root, path.Dir(p))
+}
+
+// parents makes sure every ancestor of p is a real directory in the live
+// tree, never a symlink: a path through a link is refused even when the
+// link stays inside the namespace.
+func (ss *Session) parents(p string) error {
+	for _, d := range parentDirs(p) {
+		if err := ss.mkdir(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ss *Session) mkdir(d string) error {
+	if ss.dirs[d] {
+		return nil
+	}
+	fi, err := ss.s.root.Lstat(d)
+	switch {
+	case err == nil && fi.IsDir():
+	case err == nil && fi.Mode()&fs.ModeSymlink != 0 && ss.isOffered(d):
+		return fmt.Errorf("path %q goes through a symlink: %w", d, transfer.ErrRefused)
+	case err == nil:
+		// A file or a link the sender no longer has where it now has a
+		// directory: displace it.
+		if err := ss.trash(d); err != nil {
+			return err
+		}
+		fallthrough
+	case isNotExist(err):
+		if err := ss.s.root.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return storageErr("create directory "+d, err)
+		}
+		if err := syncDir(ss.s.root, path.Dir(d)); err != nil {
+			return storageErr("create directory "+d, err)
+		}
+	default:
+		return storageErr("stat "+d, err)
+	}
+	ss.dirs[d] = true
+	return nil
+}
+
+// isOffered reports whether p was offered in this session.
+func (ss *Session) isOffered(p string) bool {
+	_, ok := ss.live[p]
+	return ok
+}
+
+// Abandon implements transfer.Sink.
+func (ss *Session) Abandon(ctx context.Context, o *transfer.Offer, err error) {
+	ss.s.log.Warn("file not received", "path", o.Path, "err", err)
+	delete(ss.resumed, o.Path)
+	if ss.stage != nil && ss.stage.path == o.Path {
+		ss.stage.remove(ss.s.root)
+		ss.stage = nil
+	} else if _, ok := ss.s.state.Staged[o.Path]; !ok {
+		return
+	}
+	if jerr := ss.drop(o.Path, o.Hash); jerr != nil {
+		ss.s.log.Warn("journal a dropped staging", "path", o.Path, "err", jerr)
+	}
+}
+
+func kindOf(fi fs.FileInfo) string {
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return "symlink"
+	case fi.IsDir():
+		return "dir"
+	}
+	return "file"
+}
+
+// storageErr wraps a file system failure as a storage error, or as out of
+// space when the disk is full.
+func storageErr(op string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%s: %w: %w", op, transfer.ErrNoSpace, err)
+	}
+	return fmt.Errorf("%s: %w: %w", op, transfer.ErrStorage, err)
+}
