@@ -1,0 +1,134 @@
+package agent
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/ferrysync/ferry/prioritize"
+	"github.com/ferrysync/ferry/scan"
+	"github.com/ferrysync/ferry/transfer"
+)
+
+// Options configures a sync. The zero value of every field but Source works.
+type Options struct {
+	// Source is the directory to send.
+	Source string
+	// Rules order the plan and exclude entries.
+	Rules prioritize.Rules
+	// ChunkSize is the payload of one chunk. If zero, defaults to 1 MiB.
+	ChunkSize int
+	// CacheFile keeps file hashes between runs. If empty, every file is
+	// read again each run.
+	CacheFile string
+	// Events, if set, receives the session's progress from one goroutine.
+	Events func(transfer.Event)
+	// Warn, if set, is told about entries the scan skipped.
+	Warn func(path string, err error)
+	// Logger, if set, receives diagnostics.
+	Logger *slog.Logger
+}
+
+// Conn is a connection to a receiver carrying one session.
+type Conn struct {
+	Stream io.ReadWriteCloser
+	// WireBytes returns the bytes that crossed the link both ways so far.
+	WireBytes func() int64
+	// Close ends the connection; err, if set, is the reason given.
+	Close func(err error)
+}
+
+// Connect opens a connection to a receiver.
+type Connect func(ctx context.Context) (*Conn, error)
+
+// QUIC returns a Connect that dials a receiver at addr.
+func QUIC(addr string, tlsConf *tls.Config) Connect {
+	return func(ctx context.Context) (*Conn, error) {
+		conn, stream, err := transfer.Dial(ctx, addr, tlsConf)
+		if err != nil {
+			return nil, err
+		}
+		return &Conn{
+			Stream: stream,
+			WireBytes: func() int64 {
+				st := conn.ConnectionStats()
+				return int64(st.BytesSent + st.BytesReceived)
+			},
+			Close: func(err error) { transfer.Finish(conn, err) },
+		}, nil
+	}
+}
+
+// Report is the outcome of a sync.
+type Report struct {
+	Files        int // files and symlinks in the plan
+	FilesSent    int
+	PayloadBytes int64
+	WireBytes    int64
+	Elapsed      time.Duration
+	// CriticalElapsed is the time from the start until the last critical
+	// file was durable on the receiver; zero if the plan had none.
+	CriticalElapsed time.Duration
+	Failed          []transfer.FileError
+	Committed       transfer.Committed
+}
+
+// ErrNothingCommitted is returned, joined with the cause, when a sync ended
+// without a restore point.
+var ErrNothingCommitted = errors.New("agent: nothing committed")
+
+// Scan builds the plan for opt.Source.
+func Scan(ctx context.Context, opt Options) (prioritize.Plan, error) {
+	entries, err := scan.Tree(ctx, opt.Source, scan.Options{Exclude: opt.Rules.Excludes(), Warn: opt.Warn})
+	if err != nil {
+		return prioritize.Plan{}, err
+	}
+	return prioritize.Order(entries, opt.Rules)
+}
+
+// Send runs one sync of plan over a connection from connect. start is when
+// the run began (for the elapsed times in the report).
+func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Options, connect Connect) (Report, error) {
+	rep := Report{Files: len(plan.Items)}
+	root, err := os.OpenRoot(opt.Source)
+	if err != nil {
+		return rep, fmt.Errorf("open source: %w", err)
+	}
+	defer root.Close()
+	var cache *scan.Cache
+	if opt.CacheFile != "" {
+		cache, err = scan.OpenCache(opt.CacheFile)
+		if err != nil && opt.Logger != nil {
+			opt.Logger.Warn("hash cache unusable, starting empty", "file", opt.CacheFile, "err", err)
+		}
+	}
+	src := &dirSource{root: root, hasher: &scan.Hasher{Root: opt.Source, Cache: cache}}
+
+	conn, err := connect(ctx)
+	if err != nil {
+		return rep, errors.Join(ErrNothingCommitted, err)
+	}
+	s := transfer.NewSender(transfer.SenderConfig{ChunkSize: opt.ChunkSize, Events: opt.Events})
+	res, err := s.Send(ctx, conn.Stream, plan, src)
+	rep.WireBytes = conn.WireBytes()
+	conn.Close(err)
+	rep.Elapsed = time.Since(start)
+	rep.FilesSent, rep.PayloadBytes, rep.Failed, rep.Committed = res.FilesSent, res.PayloadBytes, res.Failed, res.Committed
+	if !res.CriticalDone.IsZero() {
+		rep.CriticalElapsed = res.CriticalDone.Sub(start)
+	}
+	if cache != nil {
+		if serr := cache.Save(); serr != nil && opt.Logger != nil {
+			opt.Logger.Warn("save hash cache", "file", opt.CacheFile, "err", serr)
+		}
+	}
+	if err != nil {
+		return rep, errors.Join(ErrNothingCommitted, err)
+	}
+	return rep, nil
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ferrysync/ferry/agent"
+	"github.com/ferrysync/ferry/internal/identity"
+	"github.com/ferrysync/ferry/receiver"
+	"github.com/ferrysync/ferry/transfer"
+)
+
+const sendUsage = `Usage: ferry send SRC DEST [rules] [options]
+
+Pushes the tree SRC to DEST in priority order: critical files first, then
+normal, then bulk; within a class smallest first. DEST is a local directory
+(synced through an in-process receiver) or HOST:PORT of a hub started with
+'ferry serve', which needs --hub-id.
+
+A run ends by committing a manifest on the receiver, a restore point.
+Exit codes: 0 complete restore point committed; 1 nothing committed;
+2 usage error; 3 restore point committed without some entries (listed);
+130 interrupted.
+`
+
+func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("send", sendUsage, stderr)
+	rf := addRuleFlags(fs)
+	hubID := fs.String("hub-id", "", "the hub's identity `ID` (required for HOST:PORT)")
+	chunk := fs.String("chunk-size", "1MiB", "chunk `SIZE`: bytes per checked chunk (16KiB to 8MiB)")
+	asJSON := fs.Bool("json", false, "write NDJSON events to stdout (see README)")
+	progress := fs.String("progress", "auto", "progress on stderr: `auto` (when a terminal), always or never")
+	verbose := fs.BoolP("verbose", "v", false, "print the plan summary and one line per file")
+	state := stateFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usagef("send takes SRC and DEST, got %d arguments", fs.NArg())
+	}
+	src, dest := fs.Arg(0), fs.Arg(1)
+	if err := checkSource(src); err != nil {
+		return err
+	}
+	chunkSize, err := parseSize(*chunk)
+	if err != nil || chunkSize < 16<<10 || chunkSize > transfer.MaxChunkSize {
+		return usagef("--chunk-size %q: want a size from 16KiB to 8MiB", *chunk)
+	}
+	showProgress, err := progressMode(*progress, stderr)
+	if err != nil {
+		return err
+	}
+	rules, err := rf.rules()
+	if err != nil {
+		return err
+	}
+	stateRoot, err := stateDir(*state)
+	if err != nil {
+		return err
+	}
+
+	var connect agent.Connect
+	remote := isRemote(dest)
+	switch {
+	case remote && *hubID == "":
+		return usagef("sending to %s needs --hub-id (run 'ferry id' on the hub)", dest)
+	case remote:
+		want, err := identity.ParseID(*hubID)
+		if err != nil {
+			return usagef("--hub-id: %v", err)
+		}
+		me, _, err := loadIdentity(stateRoot)
+		if err != nil {
+			return err
+		}
+		connect = agent.QUIC(dest, me.ClientConfig(want))
+	default:
+		connect = localReceiver(dest)
+	}
+
+	out := newSendOutput(stdout, stderr, *asJSON, *verbose, showProgress)
+	start := time.Now()
+	opt := agent.Options{Source: src, Rules: rules, ChunkSize: chunkSize, Events: out.event, Warn: warnTo(stderr)}
+	if cf, err := cacheFile(stateRoot, src); err == nil {
+		opt.CacheFile = cf
+	} else {
+		fmt.Fprintf(stderr, "ferry: no hash cache: %v\n", err)
+	}
+	plan, err := agent.Scan(ctx, opt)
+	if err != nil {
+		return err
+	}
+	out.plan(plan)
+	rep, err := agent.Send(ctx, start, plan, opt, connect)
+	out.summary(rep, err)
+	if err != nil {
+		return err
+	}
+	if len(rep.Failed) > 0 {
+		var msgs []string
+		for _, f := range rep.Failed {
+			msgs = append(msgs, f.Error())
+		}
+		return fmt.Errorf("restore point %d committed without %d entries:\n  %s: %w",
+			rep.Committed.Seq, len(rep.Failed), strings.Join(msgs, "\n  "), errPartial)
+	}
+	return nil
+}
+
+// isRemote tells a HOST:PORT destination from a local directory.
+func isRemote(dest string) bool {
+	if _, err := os.Stat(dest); err == nil {
+		return false
+	}
+	host, port, err := net.SplitHostPort(dest)
+	if err != nil || host == "" && !strings.HasPrefix(dest, ":") {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
+}
+
+// localReceiver runs a receiver for dir in this process.
+func localReceiver(dir string) agent.Connect {
+	return func(ctx context.Context) (*agent.Conn, error) {
+		c, err := receiver.Local(ctx, dir, receiver.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return &agent.Conn{Stream: c, WireBytes: c.Bytes, Close: func(error) { c.Close() }}, nil
+	}
+}
+
+// parseSize parses a byte size such as 1MiB, 512k or 65536. Suffixes are
+// binary (k = KiB).
+func parseSize(s string) (int, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := 1
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1 << 10}, {"mb", 1 << 20}, {"k", 1 << 10}, {"m", 1 << 20}, {"b", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("size %q: %w", s, errors.New("not a byte size"))
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/ferrysync/ferry/internal/identity"
+	"github.com/ferrysync/ferry/receiver"
+	"github.com/ferrysync/ferry/transfer"
+)
+
+const serveUsage = `Usage: ferry serve --root DIR --listen ADDR --allow ID[=NAME]... [--state DIR]
+
+Runs a hub: accepts syncs over QUIC from the listed identities only, each
+into its own namespace DIR/NAME (NAME defaults to the ID). Stops on SIGINT or
+SIGTERM.
+`
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", serveUsage, stderr)
+	root := fs.String("root", "", "`DIR` holding one namespace per device (required)")
+	listen := fs.String("listen", ":7077", "UDP `ADDR` to listen on")
+	allow := fs.StringArray("allow", nil, "admit the sender `ID[=NAME]` into namespace NAME (repeatable)")
+	verbose := fs.BoolP("verbose", "v", false, "log every placed file")
+	state := stateFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("serve takes no arguments")
+	}
+	if *root == "" {
+		return usagef("serve needs --root")
+	}
+	if len(*allow) == 0 {
+		return usagef("serve needs at least one --allow ID (run 'ferry id' on each sender)")
+	}
+	allowed := make(map[identity.ID]string)
+	names := make(map[string]bool)
+	for _, a := range *allow {
+		idText, name, _ := strings.Cut(a, "=")
+		id, err := identity.ParseID(idText)
+		if err != nil {
+			return usagef("--allow %q: %v", a, err)
+		}
+		if name == "" {
+			name = id.String()
+		}
+		if err := receiver.ValidNamespace(name); err != nil {
+			return usagef("--allow %q: %v", a, err)
+		}
+		if names[name] {
+			return usagef("--allow %q: namespace %q given twice", a, name)
+		}
+		names[name] = true
+		allowed[id] = name
+	}
+	me, _, err := loadIdentity(*state)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	hub := &receiver.Hub{Root: *root, Allow: allowed, Logger: log}
+	ln, err := transfer.Listen(*listen, me.ServerConfig(hub.Admit))
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	fmt.Fprintf(stdout, "ferry hub %s listening on %s\n", me.ID, ln.Addr())
+	return hub.Serve(ctx, ln)
+}
