@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -15,19 +16,26 @@ const (
 	closeProtocol quic.ApplicationErrorCode = 1
 )
 
+// DefaultIdleTimeout is how long a silent link is tolerated before the
+// connection is given up: long enough for multi-second RTT spikes on
+// satellite and cellular links, short enough that a sender reconnects
+// within a minute of a cut.
+const DefaultIdleTimeout = 45 * time.Second
+
 // QUICConfig returns the QUIC settings for slow, lossy, long-RTT links.
-func QUICConfig() *quic.Config {
+// idle is the idle timeout; if zero, DefaultIdleTimeout.
+func QUICConfig(idle time.Duration) *quic.Config {
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
 	return &quic.Config{
 		// Satellite and cellular handshakes can take several seconds of
 		// RTT and loss; quic-go aborts after twice this value.
-		HandshakeIdleTimeout: 15 * time.Second,
-		// A cut link is noticed after this long without any packet. Long
-		// enough for multi-second RTT spikes, short enough that a sender
-		// reconnects within a minute.
-		MaxIdleTimeout: 45 * time.Second,
-		// Keeps NAT bindings alive (many drop UDP mappings after 30 s) and
-		// the idle timer from firing while the receiver fsyncs a big file.
-		KeepAlivePeriod: 15 * time.Second,
+		HandshakeIdleTimeout: min(15*time.Second, idle),
+		MaxIdleTimeout:       idle,
+		// Keeps NAT bindings alive (many drop UDP mappings after 30 s)
+		// and the idle timer from firing while the receiver fsyncs.
+		KeepAlivePeriod: min(15*time.Second, idle/3),
 		// Windows only need to cover bandwidth × RTT; 2 Mbit/s × 600 ms
 		// is 150 KB. quic-go's defaults (512 KiB growing to 6 MiB per
 		// stream) cover that and a fast LAN as well, so they stay.
@@ -42,9 +50,9 @@ func QUICConfig() *quic.Config {
 }
 
 // Dial opens a QUIC connection to a receiver at addr and the session's
-// stream on it.
-func Dial(ctx context.Context, addr string, tlsConf *tls.Config) (*quic.Conn, *Stream, error) {
-	conn, err := quic.DialAddr(ctx, addr, tlsConf, QUICConfig())
+// stream on it. idle is the idle timeout (zero: the default).
+func Dial(ctx context.Context, addr string, tlsConf *tls.Config, idle time.Duration) (*quic.Conn, *Stream, error) {
+	conn, err := quic.DialAddr(ctx, addr, tlsConf, QUICConfig(idle))
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
@@ -56,13 +64,43 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config) (*quic.Conn, *S
 	return conn, &Stream{s}, nil
 }
 
-// Listen listens for QUIC connections from senders on addr.
-func Listen(addr string, tlsConf *tls.Config) (*quic.Listener, error) {
-	ln, err := quic.ListenAddr(addr, tlsConf, QUICConfig())
+// Listener accepts QUIC connections from senders.
+type Listener struct {
+	*quic.Listener
+	tr *quic.Transport
+}
+
+// Listen listens for QUIC connections on the UDP address addr. resetKey,
+// if set, lets a restarted receiver tell senders of the connections it lost
+// at once (a stateless reset) instead of leaving them to time out; keep it
+// the same across restarts. idle is the idle timeout (zero: the default).
+func Listen(addr string, tlsConf *tls.Config, resetKey *quic.StatelessResetKey, idle time.Duration) (*Listener, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	return ln, nil
+	pc, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	tr := &quic.Transport{Conn: pc, StatelessResetKey: resetKey}
+	ln, err := tr.Listen(tlsConf, QUICConfig(idle))
+	if err != nil {
+		tr.Close()
+		pc.Close()
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return &Listener{Listener: ln, tr: tr}, nil
+}
+
+// Close stops accepting and closes the socket, ending every connection.
+func (l *Listener) Close() error {
+	l.Listener.Close()
+	err := l.tr.Close()
+	if cerr := l.tr.Conn.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Accept waits for the session's stream on an accepted connection.
@@ -86,6 +124,9 @@ func (s *Stream) Close() error {
 	s.s.CancelRead(0)
 	return s.s.Close()
 }
+
+// SetWriteDeadline bounds blocked writes.
+func (s *Stream) SetWriteDeadline(t time.Time) error { return s.s.SetWriteDeadline(t) }
 
 // CloseWrite closes the write direction only, sending everything written.
 func (s *Stream) CloseWrite() error { return s.s.Close() }

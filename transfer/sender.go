@@ -146,8 +146,10 @@ func (ss *sendSession) run(ctx context.Context) (Result, error) {
 	}
 	items := make([]prioritize.Item, 0, len(ss.plan.Items)+len(ss.plan.Dirs))
 	items = append(items, ss.plan.Items...)
+	// Directories go last, with the last class: their modes and times are
+	// applied at the commit, and the receiver creates parents as needed.
 	for _, d := range ss.plan.Dirs {
-		items = append(items, prioritize.Item{Entry: d, Class: prioritize.Normal, Reason: "directory"})
+		items = append(items, prioritize.Item{Entry: d, Class: prioritize.Bulk, Reason: "directory"})
 	}
 	for i := range items {
 		if items[i].Class == prioritize.Critical {
@@ -157,6 +159,7 @@ func (ss *sendSession) run(ctx context.Context) (Result, error) {
 	ss.byID = make(map[uint64]*pending)
 	ss.buf = make([]byte, ss.cfg.ChunkSize)
 
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	readDone := make(chan struct{})
 	go func() {
@@ -188,11 +191,38 @@ func (ss *sendSession) run(ctx context.Context) (Result, error) {
 	}
 	cancel()
 	<-hashDone
+	if err != nil && parent.Err() != nil {
+		ss.stop(readDone)
+	}
 	if err != nil {
 		ss.rw.Close()
 	}
 	<-readDone
 	return ss.res, err
+}
+
+// stopGrace bounds how long an interrupted sender waits for the receiver
+// to take note before it closes the stream anyway.
+const stopGrace = 5 * time.Second
+
+// stop ends an interrupted session at a chunk boundary: it tells the
+// receiver, which journals what arrived, and waits briefly for it to close
+// its end.
+func (ss *sendSession) stop(readDone <-chan struct{}) {
+	if d, ok := ss.rw.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		d.SetWriteDeadline(time.Now().Add(stopGrace))
+	}
+	m := ErrorMsg{Code: CodeCanceled, Message: "sender interrupted"}
+	if ss.fw.WriteFrame(TypeError, m.Append(nil)) != nil || ss.fw.Flush() != nil {
+		return
+	}
+	if cw, ok := ss.rw.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	select {
+	case <-readDone:
+	case <-time.After(stopGrace):
+	}
 }
 
 func (ss *sendSession) handshake() error {
@@ -259,6 +289,10 @@ func (ss *sendSession) readLoop() {
 func (ss *sendSession) loop(ctx context.Context, hashes <-chan hashed) error {
 	committing := false
 	for {
+		if err := ctx.Err(); err != nil {
+			// Stop at a chunk boundary: nothing half-framed is written.
+			return context.Cause(ctx)
+		}
 		for _, m := range ss.in.drain() {
 			if m.err != nil {
 				return m.err
