@@ -28,6 +28,8 @@ type Hub struct {
 	Logger *slog.Logger
 	// Placed, if set, is called with each path placed in any namespace.
 	Placed func(path string)
+	// CheckpointEvery is passed to each namespace's Options.
+	CheckpointEvery time.Duration
 
 	mu     sync.Mutex
 	stores map[string]*Store
@@ -52,7 +54,7 @@ func (h *Hub) Admit(id identity.ID) bool {
 
 // Serve accepts connections on ln until ctx ends, then closes every
 // connection it accepted and returns.
-func (h *Hub) Serve(ctx context.Context, ln *quic.Listener) error {
+func (h *Hub) Serve(ctx context.Context, ln *transfer.Listener) error {
 	log := h.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -113,13 +115,22 @@ func (h *Hub) session(ctx context.Context, conn *quic.Conn, name string, log *sl
 		return err
 	}
 	defer stream.CloseWrite()
-	ss, err := st.Begin(ctx)
+	// A device that reconnects after its link dropped finds its old
+	// session still waiting for the idle timeout: the newer one wins.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopRead := context.AfterFunc(ctx, func() { stream.Close() })
+	defer stopRead()
+	ss, err := st.Preempt(ctx, cancel)
 	if err != nil {
 		return err
 	}
-	defer ss.Close()
 	log.Info("session started")
-	return transfer.Receive(ctx, stream, ss)
+	err = transfer.Receive(ctx, stream, ss)
+	if cerr := ss.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // store opens a namespace once and keeps it open.
@@ -129,7 +140,7 @@ func (h *Hub) store(name string, log *slog.Logger) (*Store, error) {
 	if st := h.stores[name]; st != nil {
 		return st, nil
 	}
-	st, err := Open(filepath.Join(h.Root, name), Options{Logger: log, Placed: h.Placed})
+	st, err := Open(filepath.Join(h.Root, name), Options{Logger: log, Placed: h.Placed, CheckpointEvery: h.CheckpointEvery})
 	if err != nil {
 		return nil, err
 	}

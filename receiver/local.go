@@ -24,7 +24,7 @@ type LocalConn struct {
 
 // Local opens the namespace dir and serves one session on it in a
 // goroutine. Close the returned connection to end the session and release
-// the namespace.
+// the namespace; ctx only bounds the wait for the namespace.
 func Local(ctx context.Context, dir string, opt Options) (*LocalConn, error) {
 	st, err := Open(dir, opt)
 	if err != nil {
@@ -37,8 +37,12 @@ func Local(ctx context.Context, dir string, opt Options) (*LocalConn, error) {
 	}
 	a, b := net.Pipe()
 	c := &LocalConn{Conn: a, done: make(chan error, 1), ss: ss, st: st}
+	// The session ends when the sender closes the pipe, not with ctx: an
+	// interrupted sender stops at a chunk boundary and the receiver must
+	// still read and journal what it sent.
+	rctx := context.WithoutCancel(ctx)
 	go func() {
-		err := transfer.Receive(ctx, b, ss)
+		err := transfer.Receive(rctx, b, ss)
 		b.Close()
 		c.done <- err
 	}()

@@ -49,6 +49,22 @@ var _ transfer.ClassDoner = (*Session)(nil)
 
 // Begin starts a session, waiting while another one holds the namespace.
 func (s *Store) Begin(ctx context.Context) (*Session, error) {
+	return s.begin(ctx, nil)
+}
+
+// Preempt starts a session, first cancelling one that holds the namespace:
+// a sender that reconnects replaces its own stale session. cancel ends the
+// new session in turn.
+func (s *Store) Preempt(ctx context.Context, cancel context.CancelFunc) (*Session, error) {
+	s.mu.Lock()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.mu.Unlock()
+	return s.begin(ctx, cancel)
+}
+
+func (s *Store) begin(ctx context.Context, cancel context.CancelFunc) (*Session, error) {
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -56,6 +72,7 @@ func (s *Store) Begin(ctx context.Context) (*Session, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.cancel = cancel
 	ss := &Session{
 		s:       s,
 		start:   s.head + 1,
@@ -82,6 +99,9 @@ func (ss *Session) Close() error {
 		ss.stage.close()
 		ss.stage = nil
 	}
+	ss.s.mu.Lock()
+	ss.s.cancel = nil
+	ss.s.mu.Unlock()
 	<-ss.s.sem
 	return err
 }

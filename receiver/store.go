@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -46,9 +47,10 @@ type Store struct {
 
 	sem chan struct{} // holds one token per active session: at most one
 
-	mu   sync.Mutex
-	head uint64
-	last *Manifest // manifest head, nil when head is 0
+	mu     sync.Mutex
+	cancel context.CancelFunc // ends the active session, if it can be preempted
+	head   uint64
+	last   *Manifest // manifest head, nil when head is 0
 
 	// Owned by the active session (or Open).
 	j      *resume.Journal

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -77,4 +78,20 @@ func fromDER(der []byte, key *ecdsa.PrivateKey) (*Identity, error) {
 		Cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
 		ID:   IDOf(der),
 	}, nil
+}
+
+// ResetKey derives a secret from the private key that stays the same
+// across restarts, for QUIC stateless resets: a restarted hub can then tell
+// senders at once that their connection is gone. ok is false if the key
+// is not one this package made.
+func (i *Identity) ResetKey() (key [32]byte, ok bool) {
+	priv, isECDSA := i.Cert.PrivateKey.(*ecdsa.PrivateKey)
+	if !isECDSA {
+		return key, false
+	}
+	d, err := priv.Bytes()
+	if err != nil {
+		return key, false
+	}
+	return sha256.Sum256(append([]byte("ferry stateless reset key\x00"), d...)), true
 }
