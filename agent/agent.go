@@ -26,6 +26,9 @@ type Options struct {
 	// CacheFile keeps file hashes between runs. If empty, every file is
 	// read again each run.
 	CacheFile string
+	// Retry says how a sync that lost its connection tries again. The zero
+	// value makes one attempt.
+	Retry Backoff
 	// Events, if set, receives the session's progress from one goroutine.
 	Events func(transfer.Event)
 	// Warn, if set, is told about entries the scan skipped.
@@ -46,10 +49,11 @@ type Conn struct {
 // Connect opens a connection to a receiver.
 type Connect func(ctx context.Context) (*Conn, error)
 
-// QUIC returns a Connect that dials a receiver at addr.
-func QUIC(addr string, tlsConf *tls.Config) Connect {
+// QUIC returns a Connect that dials a receiver at addr. idle is the QUIC
+// idle timeout; if zero, transfer.DefaultIdleTimeout.
+func QUIC(addr string, tlsConf *tls.Config, idle time.Duration) Connect {
 	return func(ctx context.Context) (*Conn, error) {
-		conn, stream, err := transfer.Dial(ctx, addr, tlsConf)
+		conn, stream, err := transfer.Dial(ctx, addr, tlsConf, idle)
 		if err != nil {
 			return nil, err
 		}
@@ -64,12 +68,13 @@ func QUIC(addr string, tlsConf *tls.Config) Connect {
 	}
 }
 
-// Report is the outcome of a sync.
+// Report is the outcome of a sync, over all its attempts.
 type Report struct {
 	Files        int // files and symlinks in the plan
 	FilesSent    int
 	PayloadBytes int64
 	WireBytes    int64
+	Attempts     int
 	Elapsed      time.Duration
 	// CriticalElapsed is the time from the start until the last critical
 	// file was durable on the receiver; zero if the plan had none.
@@ -91,8 +96,10 @@ func Scan(ctx context.Context, opt Options) (prioritize.Plan, error) {
 	return prioritize.Order(entries, opt.Rules)
 }
 
-// Send runs one sync of plan over a connection from connect. start is when
-// the run began (for the elapsed times in the report).
+// Send syncs plan over connections from connect until a restore point is
+// committed, retrying after connection failures as opt.Retry allows; each
+// attempt resumes where the receiver's journal says. start is when the run
+// began (for the elapsed times in the report).
 func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Options, connect Connect) (Report, error) {
 	rep := Report{Files: len(plan.Items)}
 	root, err := os.OpenRoot(opt.Source)
@@ -100,35 +107,63 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 		return rep, fmt.Errorf("open source: %w", err)
 	}
 	defer root.Close()
-	var cache *scan.Cache
-	if opt.CacheFile != "" {
-		cache, err = scan.OpenCache(opt.CacheFile)
-		if err != nil && opt.Logger != nil {
-			opt.Logger.Warn("hash cache unusable, starting empty", "file", opt.CacheFile, "err", err)
+	cache, err := scan.OpenCache(opt.CacheFile)
+	if err != nil && opt.Logger != nil {
+		opt.Logger.Warn("hash cache unusable, starting empty", "file", opt.CacheFile, "err", err)
+	}
+	// Keep every scanned entry's hash in the cache even if this run ends
+	// before reaching it.
+	for i := range plan.Items {
+		cache.Lookup(plan.Items[i].Entry)
+	}
+	defer func() {
+		if err := cache.Save(); err != nil && opt.Logger != nil {
+			opt.Logger.Warn("save hash cache", "file", opt.CacheFile, "err", err)
+		}
+	}()
+	src := &dirSource{root: root, hasher: &scan.Hasher{Root: opt.Source, Cache: cache}}
+	s := transfer.NewSender(transfer.SenderConfig{ChunkSize: opt.ChunkSize, Events: opt.Events})
+
+	var firstFailure time.Time
+	for {
+		rep.Attempts++
+		res, err := attempt(ctx, s, plan, src, connect, &rep)
+		rep.Elapsed = time.Since(start)
+		rep.FilesSent += res.FilesSent
+		rep.PayloadBytes += res.PayloadBytes
+		if !res.CriticalDone.IsZero() && rep.CriticalElapsed == 0 {
+			rep.CriticalElapsed = res.CriticalDone.Sub(start)
+		}
+		if err == nil {
+			rep.Failed, rep.Committed = res.Failed, res.Committed
+			return rep, nil
+		}
+		if firstFailure.IsZero() {
+			firstFailure = time.Now()
+		}
+		wait, retry := opt.Retry.next(rep.Attempts, time.Since(firstFailure))
+		if !retry || !Retryable(err) || ctx.Err() != nil {
+			return rep, errors.Join(ErrNothingCommitted, err)
+		}
+		if opt.Logger != nil {
+			opt.Logger.Warn("connection lost, retrying", "attempt", rep.Attempts, "in", wait.Round(time.Millisecond), "err", err)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return rep, errors.Join(ErrNothingCommitted, err, context.Cause(ctx))
 		}
 	}
-	src := &dirSource{root: root, hasher: &scan.Hasher{Root: opt.Source, Cache: cache}}
+}
 
+// attempt runs one session on a new connection.
+func attempt(ctx context.Context, s *transfer.Sender, plan prioritize.Plan, src transfer.Source, connect Connect, rep *Report) (transfer.Result, error) {
 	conn, err := connect(ctx)
 	if err != nil {
-		return rep, errors.Join(ErrNothingCommitted, err)
+		return transfer.Result{}, err
 	}
-	s := transfer.NewSender(transfer.SenderConfig{ChunkSize: opt.ChunkSize, Events: opt.Events})
 	res, err := s.Send(ctx, conn.Stream, plan, src)
-	rep.WireBytes = conn.WireBytes()
+	rep.WireBytes += conn.WireBytes()
 	conn.Close(err)
-	rep.Elapsed = time.Since(start)
-	rep.FilesSent, rep.PayloadBytes, rep.Failed, rep.Committed = res.FilesSent, res.PayloadBytes, res.Failed, res.Committed
-	if !res.CriticalDone.IsZero() {
-		rep.CriticalElapsed = res.CriticalDone.Sub(start)
-	}
-	if cache != nil {
-		if serr := cache.Save(); serr != nil && opt.Logger != nil {
-			opt.Logger.Warn("save hash cache", "file", opt.CacheFile, "err", serr)
-		}
-	}
-	if err != nil {
-		return rep, errors.Join(ErrNothingCommitted, err)
-	}
-	return rep, nil
+	return res, err
 }

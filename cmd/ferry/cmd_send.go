@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -37,7 +38,10 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	chunk := fs.String("chunk-size", "1MiB", "chunk `SIZE`: bytes per checked chunk (16KiB to 8MiB)")
 	asJSON := fs.Bool("json", false, "write NDJSON events to stdout (see README)")
 	progress := fs.String("progress", "auto", "progress on stderr: `auto` (when a terminal), always or never")
-	verbose := fs.BoolP("verbose", "v", false, "print the plan summary and one line per file")
+	verbose := fs.BoolP("verbose", "v", false, "print one line per file as it becomes durable")
+	retryFor := fs.Duration("retry-for", 24*time.Hour, "keep reconnecting after a lost connection for `DURATION` (0: one attempt)")
+	timeout := fs.Duration("timeout", transfer.DefaultIdleTimeout, "give up a connection after `DURATION` without any packet")
+	checkpoint := fs.Duration("checkpoint-every", 10*time.Minute, "local DEST only: commit a checkpoint manifest this often (`DURATION`; 0 disables)")
 	state := stateFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -80,14 +84,22 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		connect = agent.QUIC(dest, me.ClientConfig(want))
+		connect = agent.QUIC(dest, me.ClientConfig(want), *timeout)
 	default:
-		connect = localReceiver(dest)
+		every := *checkpoint
+		if every == 0 {
+			every = -1
+		}
+		connect = localReceiver(dest, receiver.Options{CheckpointEvery: every})
 	}
 
 	out := newSendOutput(stdout, stderr, *asJSON, *verbose, showProgress)
 	start := time.Now()
-	opt := agent.Options{Source: src, Rules: rules, ChunkSize: chunkSize, Events: out.event, Warn: warnTo(stderr)}
+	opt := agent.Options{
+		Source: src, Rules: rules, ChunkSize: chunkSize, Events: out.event, Warn: warnTo(stderr),
+		Retry:  agent.Backoff{For: *retryFor},
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
 	if cf, err := cacheFile(stateRoot, src); err == nil {
 		opt.CacheFile = cf
 	} else {
@@ -100,6 +112,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	out.plan(plan)
 	rep, err := agent.Send(ctx, start, plan, opt, connect)
 	out.summary(rep, err)
+	if agent.NotAdmitted(err) {
+		return fmt.Errorf("the hub refused this device (is its ID %s in the hub's --allow?): %w", mustID(stateRoot), err)
+	}
 	if err != nil {
 		return err
 	}
@@ -128,9 +143,9 @@ func isRemote(dest string) bool {
 }
 
 // localReceiver runs a receiver for dir in this process.
-func localReceiver(dir string) agent.Connect {
+func localReceiver(dir string, opt receiver.Options) agent.Connect {
 	return func(ctx context.Context) (*agent.Conn, error) {
-		c, err := receiver.Local(ctx, dir, receiver.Options{})
+		c, err := receiver.Local(ctx, dir, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -157,4 +172,13 @@ func parseSize(s string) (int, error) {
 		return 0, fmt.Errorf("size %q: %w", s, errors.New("not a byte size"))
 	}
 	return n * mult, nil
+}
+
+// mustID returns this machine's ID for a message, or a placeholder.
+func mustID(state string) string {
+	id, _, err := loadIdentity(state)
+	if err != nil {
+		return "(unknown)"
+	}
+	return id.ID.String()
 }

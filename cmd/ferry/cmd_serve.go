@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/quic-go/quic-go"
 
 	"github.com/ferrysync/ferry/internal/identity"
 	"github.com/ferrysync/ferry/receiver"
@@ -25,6 +28,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	listen := fs.String("listen", ":7077", "UDP `ADDR` to listen on")
 	allow := fs.StringArray("allow", nil, "admit the sender `ID[=NAME]` into namespace NAME (repeatable)")
 	verbose := fs.BoolP("verbose", "v", false, "log every placed file")
+	timeout := fs.Duration("timeout", transfer.DefaultIdleTimeout, "drop a connection after `DURATION` without any packet")
+	checkpoint := fs.Duration("checkpoint-every", 10*time.Minute, "commit a checkpoint manifest this often during a long session (`DURATION`; 0 disables)")
 	state := stateFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -67,8 +72,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	hub := &receiver.Hub{Root: *root, Allow: allowed, Logger: log}
-	ln, err := transfer.Listen(*listen, me.ServerConfig(hub.Admit))
+	every := *checkpoint
+	if every == 0 {
+		every = -1
+	}
+	hub := &receiver.Hub{Root: *root, Allow: allowed, Logger: log, CheckpointEvery: every}
+	var resetKey *quic.StatelessResetKey
+	if k, ok := me.ResetKey(); ok {
+		resetKey = (*quic.StatelessResetKey)(&k)
+	}
+	ln, err := transfer.Listen(*listen, me.ServerConfig(hub.Admit), resetKey, *timeout)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,7 @@ Usage:
   ferry plan SRC [rules]                print the ordered transfer plan
   ferry send SRC DEST [rules] [options] push SRC to a directory or a hub (host:port)
   ferry serve --root DIR --listen ADDR  run a hub
+  ferry points DEST                     list the restore points of a destination
 
 Run 'ferry COMMAND --help' for a command's flags.
 `
@@ -58,10 +59,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usagef("no command")
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"id":    runID,
-		"plan":  runPlan,
-		"send":  runSend,
-		"serve": runServe,
+		"id":     runID,
+		"plan":   runPlan,
+		"send":   runSend,
+		"serve":  runServe,
+		"points": runPoints,
 	}
 	switch args[0] {
 	case "-h", "--help", "help":

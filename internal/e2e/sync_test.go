@@ -77,7 +77,7 @@ func serveHub(t testing.TB, root string, allow map[identity.ID]string) (h *hub, 
 	}
 	h = &hub{id: id, root: root, placed: &placedLog{}}
 	rh := &receiver.Hub{Root: h.root, Allow: allow, Placed: h.placed.add}
-	ln, err := transfer.Listen("127.0.0.1:0", id.ServerConfig(rh.Admit))
+	ln, err := transfer.Listen("127.0.0.1:0", id.ServerConfig(rh.Admit), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestSyncQUIC(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := startHub(t, map[identity.ID]string{dev.ID: "edge-1"})
-	connect := agent.QUIC(h.addr, dev.ClientConfig(h.id.ID))
+	connect := agent.QUIC(h.addr, dev.ClientConfig(h.id.ID), 0)
 	rep, err := send(t, src, rules, connect)
 	if err != nil {
 		t.Fatal(err)
