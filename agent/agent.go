@@ -23,6 +23,8 @@ type Options struct {
 	Rules prioritize.Rules
 	// ChunkSize is the payload of one chunk. If zero, defaults to 1 MiB.
 	ChunkSize int
+	// Compress says when chunks are compressed (default: when it pays).
+	Compress transfer.Compress
 	// CacheFile keeps file hashes between runs. If empty, every file is
 	// read again each run.
 	CacheFile string
@@ -72,7 +74,8 @@ func QUIC(addr string, tlsConf *tls.Config, idle time.Duration) Connect {
 type Report struct {
 	Files        int // files and symlinks in the plan
 	FilesSent    int
-	PayloadBytes int64
+	PayloadBytes int64 // file bytes sent
+	DataBytes    int64 // the same after compression
 	WireBytes    int64
 	Attempts     int
 	Elapsed      time.Duration
@@ -122,7 +125,7 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 		}
 	}()
 	src := &dirSource{root: root, hasher: &scan.Hasher{Root: opt.Source, Cache: cache}}
-	s := transfer.NewSender(transfer.SenderConfig{ChunkSize: opt.ChunkSize, Events: opt.Events})
+	s := transfer.NewSender(transfer.SenderConfig{ChunkSize: opt.ChunkSize, Compress: opt.Compress, Events: opt.Events})
 
 	var firstFailure time.Time
 	for {
@@ -131,6 +134,7 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 		rep.Elapsed = time.Since(start)
 		rep.FilesSent += res.FilesSent
 		rep.PayloadBytes += res.PayloadBytes
+		rep.DataBytes += res.DataBytes
 		if !res.CriticalDone.IsZero() && rep.CriticalElapsed == 0 {
 			rep.CriticalElapsed = res.CriticalDone.Sub(start)
 		}

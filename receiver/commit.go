@@ -44,8 +44,10 @@ func (ss *Session) checkpoint() error {
 
 // Commit implements transfer.Sink.
 func (ss *Session) Commit(ctx context.Context, c transfer.Commit) (transfer.Committed, error) {
+	// The sender's word is not enough: any entry refused here makes the
+	// restore point partial.
 	kind := KindPartial
-	if c.Complete {
+	if c.Complete && ss.failed == 0 {
 		kind = KindComplete
 	}
 	m, err := ss.commit(kind, ss.live)

@@ -92,6 +92,13 @@ func (h *Hub) serveConn(ctx context.Context, conn *quic.Conn, log *slog.Logger) 
 	err = h.session(ctx, conn, name, log)
 	if err != nil {
 		log.Warn("session ended", "err", err)
+		// Give the error frame a moment to reach the sender: closing
+		// the connection drops data not yet acknowledged.
+		select {
+		case <-conn.Context().Done():
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
 		transfer.Finish(conn, err)
 		return
 	}

@@ -25,14 +25,17 @@ type Session struct {
 	// live holds, for each path offered, what the live tree holds there
 	// now: the new entry once placed or found present, else the previous
 	// manifest's entry (a failed file keeps its old version).
-	live    map[string]Entry
-	order   []string // offered paths, in offer order
-	dirs    map[string]bool
-	stage   *staged
-	resumed map[string]resumedPrefix // verified prefixes of offered files
-	group   resume.Grouper
-	placed  int // files placed in this session
-	bytes   int64
+	live  map[string]Entry
+	order []string        // offered paths, in offer order
+	dirs  map[string]bool // verified real directories
+	// offeredNow holds the paths offered in this session.
+	offeredNow map[string]bool
+	failed     int // entries that did not reach the live tree
+	stage      *staged
+	resumed    map[string]resumedPrefix // verified prefixes of offered files
+	group      resume.Grouper
+	placed     int // files placed in this session
+	bytes      int64
 	// When the last manifest was committed, and placed at that time.
 	lastCP     time.Time
 	placedAtCP int
@@ -74,14 +77,15 @@ func (s *Store) begin(ctx context.Context, cancel context.CancelFunc) (*Session,
 	defer s.mu.Unlock()
 	s.cancel = cancel
 	ss := &Session{
-		s:       s,
-		start:   s.head + 1,
-		prev:    make(map[string]Entry),
-		live:    make(map[string]Entry),
-		dirs:    make(map[string]bool),
-		resumed: make(map[string]resumedPrefix),
-		group:   s.opt.Group,
-		lastCP:  time.Now(),
+		s:          s,
+		start:      s.head + 1,
+		prev:       make(map[string]Entry),
+		live:       make(map[string]Entry),
+		dirs:       make(map[string]bool),
+		offeredNow: make(map[string]bool),
+		resumed:    make(map[string]resumedPrefix),
+		group:      s.opt.Group,
+		lastCP:     time.Now(),
 	}
 	if s.last != nil {
 		for _, e := range s.last.Entries {
@@ -116,6 +120,12 @@ func (ss *Session) Head() uint64 {
 // Offer implements transfer.Sink.
 func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply, error) {
 	e := entryOf(o)
+	if o.Kind != scan.Dir && ss.dirs[o.Path] {
+		// The path was a directory for earlier entries of this session;
+		// a file or link there now would reroute them.
+		return transfer.Reply{}, fmt.Errorf("%s %q was a directory earlier in this session: %w", e.Kind, o.Path, transfer.ErrRefused)
+	}
+	ss.offeredNow[o.Path] = true
 	ss.order = append(ss.order, o.Path)
 	if prev, ok := ss.prev[o.Path]; ok {
 		ss.live[o.Path] = prev
@@ -329,6 +339,7 @@ func (ss *Session) Finish(ctx context.Context, o *transfer.Offer) error {
 		if err := ss.journal(resume.Record{Kind: resume.KindDropped, Path: o.Path, FileHash: o.Hash}); err != nil {
 			return err
 		}
+		ss.failed++
 		return fmt.Errorf("%s: received content hashes to %v, offered %v: %w", o.Path, sum, o.Hash, transfer.ErrHashMismatch)
 	}
 	e := entryOf(o)
@@ -431,11 +442,12 @@ func (ss *Session) mkdir(d string) error {
 	if ss.dirs[d] {
 		return nil
 	}
+	if e, ok := ss.live[d]; ok && e.Kind != "dir" && ss.offeredNow[d] {
+		return fmt.Errorf("path %q goes through %s %q offered in this session: %w", d, e.Kind, d, transfer.ErrRefused)
+	}
 	fi, err := ss.s.root.Lstat(d)
 	switch {
 	case err == nil && fi.IsDir():
-	case err == nil && fi.Mode()&fs.ModeSymlink != 0 && ss.isOffered(d):
-		return fmt.Errorf("path %q goes through a symlink: %w", d, transfer.ErrRefused)
 	case err == nil:
 		// A file or a link the sender no longer has where it now has a
 		// directory: displace it.
@@ -457,15 +469,10 @@ func (ss *Session) mkdir(d string) error {
 	return nil
 }
 
-// isOffered reports whether p was offered in this session.
-func (ss *Session) isOffered(p string) bool {
-	_, ok := ss.live[p]
-	return ok
-}
-
 // Abandon implements transfer.Sink.
 func (ss *Session) Abandon(ctx context.Context, o *transfer.Offer, err error) {
 	ss.s.log.Warn("file not received", "path", o.Path, "err", err)
+	ss.failed++
 	delete(ss.resumed, o.Path)
 	if ss.stage != nil && ss.stage.path == o.Path {
 		ss.stage.remove(ss.s.root)

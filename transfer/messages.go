@@ -189,14 +189,19 @@ func DecodeReply(p []byte) (Reply, error) {
 	return m, d.end(TypeReply)
 }
 
-// Chunk carries bytes [Offset, Offset+len(Data)) of an offered file and the
-// BLAKE3 of those bytes.
+// Chunk carries bytes [Offset, Offset+Size) of an offered file and the
+// BLAKE3 of those bytes. Data is the bytes as sent: zstd-compressed when
+// Compressed is set, else raw (and then Size is len(Data)).
 type Chunk struct {
-	ID     uint64
-	Offset int64
-	Hash   scan.Sum
-	Data   []byte
+	ID         uint64
+	Offset     int64
+	Compressed bool
+	Size       int // uncompressed length
+	Hash       scan.Sum
+	Data       []byte
 }
+
+const chunkZstd = 1 // flags bit: Data is a zstd frame
 
 // AppendHeader appends the payload of m without its data; the data
 // follows it in the frame.
@@ -204,6 +209,12 @@ func (m Chunk) AppendHeader(b []byte) []byte {
 	e := enc{b}
 	e.uvarint(m.ID)
 	e.uvarint(uint64(m.Offset))
+	if m.Compressed {
+		e.u8(chunkZstd)
+		e.uvarint(uint64(m.Size))
+	} else {
+		e.u8(0)
+	}
 	e.bytes(m.Hash[:])
 	return e.b
 }
@@ -212,9 +223,20 @@ func (m Chunk) AppendHeader(b []byte) []byte {
 func DecodeChunk(p []byte) (Chunk, error) {
 	d := dec{b: p}
 	m := Chunk{ID: d.uvarint("id"), Offset: d.size("offset")}
+	switch flags := d.u8("flags"); {
+	case d.err != nil:
+	case flags == chunkZstd:
+		m.Compressed = true
+		m.Size = int(d.bounded("size", MaxChunkSize))
+	case flags != 0:
+		d.fail("flags", fmt.Sprintf("unknown flags %#x", flags))
+	}
 	copy(m.Hash[:], d.fixed("hash", len(m.Hash)))
 	m.Data = d.rest()
-	if d.err == nil && len(m.Data) == 0 {
+	if !m.Compressed {
+		m.Size = len(m.Data)
+	}
+	if d.err == nil && (len(m.Data) == 0 || m.Size == 0) {
 		d.fail("data", "empty chunk")
 	}
 	if d.err == nil && m.Offset > 1<<62 {

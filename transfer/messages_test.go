@@ -37,7 +37,11 @@ func TestMessageRoundTrip(t *testing.T) {
 		{"chunk", TypeChunk, func() []byte {
 			return append(Chunk{ID: 3, Offset: 1 << 20, Hash: sum}.AppendHeader(nil), "data"...)
 		}, func(p []byte) (any, error) { return DecodeChunk(p) },
-			Chunk{ID: 3, Offset: 1 << 20, Hash: sum, Data: []byte("data")}},
+			Chunk{ID: 3, Offset: 1 << 20, Size: 4, Hash: sum, Data: []byte("data")}},
+		{"compressed chunk", TypeChunk, func() []byte {
+			return append(Chunk{ID: 3, Offset: 7, Compressed: true, Size: 100, Hash: sum}.AppendHeader(nil), "zstd"...)
+		}, func(p []byte) (any, error) { return DecodeChunk(p) },
+			Chunk{ID: 3, Offset: 7, Compressed: true, Size: 100, Hash: sum, Data: []byte("zstd")}},
 		{"done", TypeDone, func() []byte { return Status{5, CodeHashMismatch, "bad"}.Append(nil) },
 			func(p []byte) (any, error) { return DecodeStatus(TypeDone, p) }, Status{5, CodeHashMismatch, "bad"}},
 		{"commit", TypeCommit, func() []byte { return Commit{12, true}.Append(nil) },

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
 
 // StateDir is the receiver's state directory inside a namespace. No entry
@@ -30,6 +31,9 @@ func ValidPath(p string) error {
 		return refuse(fmt.Sprintf("longer than %d bytes", MaxPathLen))
 	case p[0] == '/':
 		return refuse("absolute")
+	}
+	if !utf8.ValidString(p) {
+		return refuse("not UTF-8")
 	}
 	for i := 0; i < len(p); i++ {
 		if c := p[i]; c < 0x20 || c == 0x7f {

@@ -62,6 +62,7 @@ func Receive(ctx context.Context, rw io.ReadWriter, sink Sink) error {
 		paths:  make(map[string]bool),
 	}
 	err := rs.run(ctx)
+	rs.zstd.close()
 	if err != nil {
 		var re *RemoteError
 		if !errors.As(err, &re) {
@@ -81,6 +82,7 @@ type recvSession struct {
 	lastID  uint64
 	wanted  map[uint64]*incoming
 	current *incoming // the file whose chunks are arriving
+	zstd    decompressor
 	// deferred holds data-less entries waiting for earlier files.
 	deferred []Offer
 	// Per class: entries offered and entries resolved; the highest class
@@ -262,20 +264,26 @@ func (rs *recvSession) chunk(ctx context.Context, p []byte) error {
 	if c.Offset != in.next {
 		return fmt.Errorf("chunk of %q at offset %d, expected %d: %w", o.Path, c.Offset, in.next, ErrProtocol)
 	}
-	if int64(len(c.Data)) > o.Size-c.Offset {
-		return fmt.Errorf("chunk of %q ends at %d, beyond its size %d: %w", o.Path, c.Offset+int64(len(c.Data)), o.Size, ErrProtocol)
+	if int64(c.Size) > o.Size-c.Offset {
+		return fmt.Errorf("chunk of %q ends at %d, beyond its size %d: %w", o.Path, c.Offset+int64(c.Size), o.Size, ErrProtocol)
 	}
-	in.next += int64(len(c.Data))
+	data := c.Data
+	if c.Compressed {
+		if data, err = rs.zstd.decompress(&c); err != nil {
+			return fmt.Errorf("chunk of %q: %w", o.Path, err)
+		}
+	}
+	in.next += int64(len(data))
 	done := in.next == o.Size
 	if !in.failed {
-		if blake3.Sum256(c.Data) != c.Hash {
+		if blake3.Sum256(data) != c.Hash {
 			err := fmt.Errorf("chunk of %q at offset %d: %w", o.Path, c.Offset, ErrHashMismatch)
 			rs.sink.Abandon(ctx, o, err)
 			in.failed = true
 			if err := rs.done(o.ID, err); err != nil {
 				return err
 			}
-		} else if err := rs.sink.Write(ctx, o, c.Offset, c.Data); err != nil {
+		} else if err := rs.sink.Write(ctx, o, c.Offset, data); err != nil {
 			return fmt.Errorf("write %s: %w", o.Path, err)
 		}
 	}

@@ -25,6 +25,9 @@ type SenderConfig struct {
 	// Lookahead is how many entries are hashed ahead of the offers. If zero,
 	// defaults to 2.
 	Lookahead int
+	// Compress says when chunks are compressed; the zero value is
+	// CompressAuto.
+	Compress Compress
 	// Events, if set, is called for each Event.
 	Events func(Event)
 }
@@ -65,6 +68,7 @@ type Result struct {
 	Entries      int   // entries offered
 	FilesSent    int   // files whose bytes crossed the stream
 	PayloadBytes int64 // file bytes sent
+	DataBytes    int64 // chunk data on the stream: PayloadBytes after compression
 	FrameBytes   int64 // frame bytes written and read
 	Failed       []FileError
 	// CriticalDone is when the last critical entry became durable on the
@@ -119,6 +123,7 @@ type pending struct {
 	f       File
 	h       *blake3.Hasher
 	sent    bool // all bytes written, waiting for done
+	fails   int  // chunks that did not compress
 }
 
 type sendSession struct {
@@ -137,6 +142,7 @@ type sendSession struct {
 	critLeft int
 	scratch  []byte
 	buf      []byte
+	zstd     *compressor
 }
 
 func (ss *sendSession) run(ctx context.Context) (Result, error) {
@@ -158,6 +164,7 @@ func (ss *sendSession) run(ctx context.Context) (Result, error) {
 	}
 	ss.byID = make(map[uint64]*pending)
 	ss.buf = make([]byte, ss.cfg.ChunkSize)
+	ss.zstd = newCompressor(ss.cfg.Compress)
 
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
@@ -414,6 +421,16 @@ func (ss *sendSession) offer(h hashed) error {
 		ss.fail(it, fmt.Errorf("hash: %w", h.err))
 		return nil
 	}
+	// A name the receiver would refuse (a backslash, a control character,
+	// not UTF-8) fails alone instead of ending the session.
+	err := ValidPath(it.Path)
+	if err == nil && it.Kind == scan.Symlink {
+		err = ValidLinkTarget(it.Path, it.Target)
+	}
+	if err != nil {
+		ss.fail(it, fmt.Errorf("cannot be sent: %w", err))
+		return nil
+	}
 	ss.nextID++
 	p := &pending{id: ss.nextID, item: it, hash: h.sum}
 	o := Offer{
@@ -491,11 +508,13 @@ func (ss *sendSession) sendChunk(p *pending) error {
 		ss.abandon(p, CodeOf(err), err)
 		return nil
 	}
-	c := Chunk{ID: p.id, Offset: p.offset, Hash: blake3.Sum256(data)}
+	c := Chunk{ID: p.id, Offset: p.offset, Size: n, Hash: blake3.Sum256(data)}
+	c.Data, c.Compressed = ss.zstd.compress(data, &p.fails)
 	ss.scratch = c.AppendHeader(ss.scratch[:0])
-	if err := ss.fw.WriteFrame(TypeChunk, ss.scratch, data); err != nil {
+	if err := ss.fw.WriteFrame(TypeChunk, ss.scratch, c.Data); err != nil {
 		return fmt.Errorf("send %s: %w", p.item.Path, err)
 	}
+	ss.res.DataBytes += int64(len(c.Data))
 	if p.h != nil {
 		p.h.Write(data)
 	}

@@ -36,6 +36,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rf := addRuleFlags(fs)
 	hubID := fs.String("hub-id", "", "the hub's identity `ID` (required for HOST:PORT)")
 	chunk := fs.String("chunk-size", "1MiB", "chunk `SIZE`: bytes per checked chunk (16KiB to 8MiB)")
+	compress := fs.String("compress", "auto", "compress chunks with zstd: `auto` (when it pays), always or never")
 	asJSON := fs.Bool("json", false, "write NDJSON events to stdout (see README)")
 	progress := fs.String("progress", "auto", "progress on stderr: `auto` (when a terminal), always or never")
 	verbose := fs.BoolP("verbose", "v", false, "print one line per file as it becomes durable")
@@ -56,6 +57,10 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	chunkSize, err := parseSize(*chunk)
 	if err != nil || chunkSize < 16<<10 || chunkSize > transfer.MaxChunkSize {
 		return usagef("--chunk-size %q: want a size from 16KiB to 8MiB", *chunk)
+	}
+	compressMode, err := transfer.ParseCompress(*compress)
+	if err != nil {
+		return usagef("--compress: %v", err)
 	}
 	showProgress, err := progressMode(*progress, stderr)
 	if err != nil {
@@ -96,7 +101,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	out := newSendOutput(stdout, stderr, *asJSON, *verbose, showProgress)
 	start := time.Now()
 	opt := agent.Options{
-		Source: src, Rules: rules, ChunkSize: chunkSize, Events: out.event, Warn: warnTo(stderr),
+		Source: src, Rules: rules, ChunkSize: chunkSize, Compress: compressMode, Events: out.event, Warn: warnTo(stderr),
 		Retry:  agent.Backoff{For: *retryFor},
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}

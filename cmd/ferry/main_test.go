@@ -117,7 +117,7 @@ func TestTwoProcesses(t *testing.T) {
 	if sum == nil || sum["complete"] != true || sum["manifest"].(float64) < 1 || sum["files_sent"].(float64) != 3 {
 		t.Fatalf("summary %v", sum)
 	}
-	if sum["critical_seconds"].(float64) <= 0 || sum["wire_bytes"].(float64) < sum["payload_bytes"].(float64) {
+	if sum["critical_seconds"].(float64) <= 0 || sum["wire_bytes"].(float64) < sum["data_bytes"].(float64) || sum["data_bytes"].(float64) > sum["payload_bytes"].(float64) {
 		t.Errorf("summary %v", sum)
 	}
 	for p, data := range files {

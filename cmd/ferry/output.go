@@ -161,6 +161,7 @@ type summaryEvent struct {
 	Files           int     `json:"files"`
 	FilesSent       int     `json:"files_sent"`
 	PayloadBytes    int64   `json:"payload_bytes"`
+	DataBytes       int64   `json:"data_bytes"`
 	WireBytes       int64   `json:"wire_bytes"`
 	Seconds         float64 `json:"seconds"`
 	CriticalSeconds float64 `json:"critical_seconds"`
@@ -182,7 +183,7 @@ func (o *sendOutput) summary(r agent.Report, err error) {
 	o.draw(true)
 	committed := err == nil
 	s := summaryEvent{
-		Event: "summary", Files: r.Files, FilesSent: r.FilesSent, PayloadBytes: r.PayloadBytes,
+		Event: "summary", Files: r.Files, FilesSent: r.FilesSent, PayloadBytes: r.PayloadBytes, DataBytes: r.DataBytes,
 		WireBytes: r.WireBytes, Seconds: r.Elapsed.Seconds(), CriticalSeconds: r.CriticalElapsed.Seconds(),
 		Complete: committed && r.Committed.Complete, Failed: len(r.Failed),
 	}

@@ -1,0 +1,43 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ferrysync/ferry/prioritize"
+)
+
+// TestCompressedLogs: a tree of text logs costs less than half its size in
+// frame bytes, and random data about its size.
+func TestCompressedLogs(t *testing.T) {
+	src, dst := t.TempDir(), filepath.Join(t.TempDir(), "dst")
+	var ns []node
+	for i := range 50 {
+		var b strings.Builder
+		for j := range 400 {
+			fmt.Fprintf(&b, "2026-11-%02dT%02d:%02d:00Z pump=%d pressure=%d.%03dbar status=ok\n", i%28+1, j/60%24, j%60, j%4, 2, (i*j)%1000)
+		}
+		ns = append(ns, node{path: fmt.Sprintf("logs/%02d.log", i), data: b.String()})
+	}
+	build(t, src, ns)
+	rep, err := send(t, src, prioritize.Rules{}, localConnect(dst, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, src, dst)
+	if rep.WireBytes*2 > rep.PayloadBytes {
+		t.Errorf("logs of %d bytes cost %d bytes on the wire, want less than half", rep.PayloadBytes, rep.WireBytes)
+	}
+
+	src2, dst2 := t.TempDir(), filepath.Join(t.TempDir(), "dst")
+	build(t, src2, []node{{path: "noise.bin", size: 2 << 20}})
+	rep, err = send(t, src2, prioritize.Rules{}, localConnect(dst2, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if over := float64(rep.WireBytes)/float64(rep.PayloadBytes) - 1; over > 0.01 {
+		t.Errorf("random data cost %.2f%% above its size in frames", over*100)
+	}
+}
