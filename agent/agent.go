@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferrysync/ferry/prioritize"
@@ -21,7 +22,8 @@ type Options struct {
 	Source string
 	// Rules order the plan and exclude entries.
 	Rules prioritize.Rules
-	// ChunkSize is the payload of one chunk. If zero, defaults to 1 MiB.
+	// ChunkSize is the payload of one chunk. If zero, it adapts to the
+	// link's rate (see transfer.SenderConfig).
 	ChunkSize int
 	// Compress says when chunks are compressed (default: when it pays).
 	Compress transfer.Compress
@@ -44,6 +46,9 @@ type Conn struct {
 	Stream io.ReadWriteCloser
 	// WireBytes returns the bytes that crossed the link both ways so far.
 	WireBytes func() int64
+	// SentBytes, if set, returns the bytes sent on the link so far,
+	// retransmissions included; its rate sizes adaptive chunks.
+	SentBytes func() int64
 	// Close ends the connection; err, if set, is the reason given.
 	Close func(err error)
 }
@@ -65,7 +70,8 @@ func QUIC(addr string, tlsConf *tls.Config, idle time.Duration) Connect {
 				st := conn.ConnectionStats()
 				return int64(st.BytesSent + st.BytesReceived)
 			},
-			Close: func(err error) { transfer.Finish(conn, err) },
+			SentBytes: func() int64 { return int64(conn.ConnectionStats().BytesSent) },
+			Close:     func(err error) { transfer.Finish(conn, err) },
 		}, nil
 	}
 }
@@ -125,12 +131,21 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 		}
 	}()
 	src := &dirSource{root: root, hasher: &scan.Hasher{Root: opt.Source, Cache: cache}}
-	s := transfer.NewSender(transfer.SenderConfig{ChunkSize: opt.ChunkSize, Compress: opt.Compress, Events: opt.Events})
+	var meter atomic.Pointer[rateMeter] // the current connection's
+	s := transfer.NewSender(transfer.SenderConfig{
+		ChunkSize: opt.ChunkSize, Compress: opt.Compress, Events: opt.Events,
+		LinkRate: func() float64 {
+			if m := meter.Load(); m != nil {
+				return m.Rate()
+			}
+			return 0
+		},
+	})
 
 	var firstFailure time.Time
 	for {
 		rep.Attempts++
-		res, err := attempt(ctx, s, plan, src, connect, &rep)
+		res, err := attempt(ctx, s, plan, src, connect, &meter, &rep)
 		rep.Elapsed = time.Since(start)
 		rep.FilesSent += res.FilesSent
 		rep.PayloadBytes += res.PayloadBytes
@@ -161,10 +176,15 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 }
 
 // attempt runs one session on a new connection.
-func attempt(ctx context.Context, s *transfer.Sender, plan prioritize.Plan, src transfer.Source, connect Connect, rep *Report) (transfer.Result, error) {
+func attempt(ctx context.Context, s *transfer.Sender, plan prioritize.Plan, src transfer.Source, connect Connect, meter *atomic.Pointer[rateMeter], rep *Report) (transfer.Result, error) {
 	conn, err := connect(ctx)
 	if err != nil {
 		return transfer.Result{}, err
+	}
+	if conn.SentBytes != nil {
+		meter.Store(newRateMeter(conn.SentBytes))
+	} else {
+		meter.Store(nil)
 	}
 	res, err := s.Send(ctx, conn.Stream, plan, src)
 	rep.WireBytes += conn.WireBytes()

@@ -98,8 +98,11 @@ func (rs *recvSession) run(ctx context.Context) error {
 	if err := rs.handshake(); err != nil {
 		return err
 	}
+	var last Type
 	for {
-		if rs.fr.r.Buffered() == 0 {
+		// Answers go out at once, except that replies to a run of offers
+		// already read are sent together.
+		if last != TypeOffer || rs.fr.r.Buffered() == 0 {
 			if err := rs.fw.Flush(); err != nil {
 				return fmt.Errorf("write to sender: %w", err)
 			}
@@ -108,6 +111,7 @@ func (rs *recvSession) run(ctx context.Context) error {
 			return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
 		}
 		t, p, err := rs.fr.ReadFrame()
+		last = t
 		if err != nil {
 			if err == io.EOF {
 				return fmt.Errorf("sender closed the stream before commit: %w", ErrTruncated)

@@ -15,9 +15,15 @@ import (
 
 // SenderConfig configures a Sender. The zero value works.
 type SenderConfig struct {
-	// ChunkSize is the payload of one chunk frame. If zero, defaults to
-	// 1 MiB; at most MaxChunkSize.
+	// ChunkSize is the payload of one chunk frame, at most MaxChunkSize.
+	// If zero, it adapts to LinkRate so that a chunk takes about 1.5 s on
+	// the wire, between MinAutoChunk and MaxAutoChunk: resume and priority
+	// switches happen at chunk boundaries, so this bounds their latency.
 	ChunkSize int
+	// LinkRate, if set, returns the rate the link is carrying now, in
+	// bytes per second (0 if not known yet). Without it an adaptive chunk
+	// size stays at 1 MiB.
+	LinkRate func() float64
 	// Window is how many offered entries may wait for their reply or their
 	// data at once. It bounds how far hashing and offers run ahead of the
 	// data. If zero, defaults to 64.
@@ -39,10 +45,7 @@ type Sender struct {
 
 // NewSender returns a Sender.
 func NewSender(cfg SenderConfig) *Sender {
-	if cfg.ChunkSize <= 0 {
-		cfg.ChunkSize = 1 << 20
-	}
-	cfg.ChunkSize = min(cfg.ChunkSize, MaxChunkSize)
+	cfg.ChunkSize = min(max(cfg.ChunkSize, 0), MaxChunkSize)
 	if cfg.Window <= 0 {
 		cfg.Window = 64
 	}
@@ -135,14 +138,15 @@ type sendSession struct {
 	in   *inbox[inMsg]
 	plan prioritize.Plan
 
-	res      Result
-	nextID   uint64
-	window   []*pending // offered and unresolved, in id order
-	byID     map[uint64]*pending
-	critLeft int
-	scratch  []byte
-	buf      []byte
-	zstd     *compressor
+	res       Result
+	nextID    uint64
+	window    []*pending // offered and unresolved, in id order
+	byID      map[uint64]*pending
+	critLeft  int
+	scratch   []byte
+	buf       []byte
+	zstd      *compressor
+	lastChunk int // size of the last chunk read, for the adaptive size
 }
 
 func (ss *sendSession) run(ctx context.Context) (Result, error) {
@@ -163,7 +167,7 @@ func (ss *sendSession) run(ctx context.Context) (Result, error) {
 		}
 	}
 	ss.byID = make(map[uint64]*pending)
-	ss.buf = make([]byte, ss.cfg.ChunkSize)
+	ss.buf = make([]byte, max(ss.cfg.ChunkSize, MaxAutoChunk))
 	ss.zstd = newCompressor(ss.cfg.Compress)
 
 	parent := ctx
@@ -499,7 +503,8 @@ func (ss *sendSession) handle(msg any) error {
 }
 
 func (ss *sendSession) sendChunk(p *pending) error {
-	n := int(min(int64(len(ss.buf)), p.item.Size-p.offset))
+	ss.lastChunk = ss.chunkSize()
+	n := int(min(int64(ss.lastChunk), p.item.Size-p.offset))
 	data := ss.buf[:n]
 	if _, err := p.f.ReadAt(data, p.offset); err != nil {
 		if errors.Is(err, io.EOF) {

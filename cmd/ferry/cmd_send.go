@@ -35,7 +35,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("send", sendUsage, stderr)
 	rf := addRuleFlags(fs)
 	hubID := fs.String("hub-id", "", "the hub's identity `ID` (required for HOST:PORT)")
-	chunk := fs.String("chunk-size", "1MiB", "chunk `SIZE`: bytes per checked chunk (16KiB to 8MiB)")
+	chunk := fs.String("chunk-size", "auto", "chunk `SIZE`: bytes per checked chunk (16KiB to 8MiB), or auto: about 1.5 s of the link's rate")
 	compress := fs.String("compress", "auto", "compress chunks with zstd: `auto` (when it pays), always or never")
 	asJSON := fs.Bool("json", false, "write NDJSON events to stdout (see README)")
 	progress := fs.String("progress", "auto", "progress on stderr: `auto` (when a terminal), always or never")
@@ -54,9 +54,13 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := checkSource(src); err != nil {
 		return err
 	}
-	chunkSize, err := parseSize(*chunk)
-	if err != nil || chunkSize < 16<<10 || chunkSize > transfer.MaxChunkSize {
-		return usagef("--chunk-size %q: want a size from 16KiB to 8MiB", *chunk)
+	chunkSize := 0 // auto
+	if *chunk != "auto" {
+		var err error
+		chunkSize, err = parseSize(*chunk)
+		if err != nil || chunkSize < 16<<10 || chunkSize > transfer.MaxChunkSize {
+			return usagef("--chunk-size %q: want auto or a size from 16KiB to 8MiB", *chunk)
+		}
 	}
 	compressMode, err := transfer.ParseCompress(*compress)
 	if err != nil {
