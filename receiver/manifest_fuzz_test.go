@@ -2,6 +2,9 @@ package receiver
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,5 +99,34 @@ func TestDecodeManifestHostile(t *testing.T) {
 				t.Errorf("got %d entries, want 3", len(m.Entries))
 			}
 		})
+	}
+}
+
+// TestFuzzDecodeManifestSeed checks that the seed corpus still holds manifests
+// this build accepts, so that the fuzzer starts from the accepting path.
+func TestFuzzDecodeManifestSeed(t *testing.T) {
+	names, err := filepath.Glob("testdata/fuzz/FuzzDecodeManifest/demo-*")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no seed manifests: %v", err)
+	}
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+		q, ok := strings.CutPrefix(rest, "[]byte(")
+		q, ok2 := strings.CutSuffix(q, ")")
+		data, err := strconv.Unquote(q)
+		if !ok || !ok2 || err != nil {
+			t.Fatalf("%s: not a corpus file: %v", name, err)
+		}
+		m, err := DecodeManifest([]byte(data))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(m.Entries) == 0 || m.Files == 0 {
+			t.Errorf("%s: %d entries, %d files; want a real tree", name, len(m.Entries), m.Files)
+		}
 	}
 }
