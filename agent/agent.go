@@ -78,8 +78,11 @@ func QUIC(addr string, tlsConf *tls.Config, idle time.Duration) Connect {
 
 // Report is the outcome of a sync, over all its attempts.
 type Report struct {
-	Files        int // files and symlinks in the plan
-	FilesSent    int
+	Files     int // files and symlinks in the plan
+	FilesSent int
+	// Offered counts the entries offered one by one over all attempts;
+	// entries a summary showed unchanged are not offered.
+	Offered      int
 	PayloadBytes int64 // file bytes sent
 	DataBytes    int64 // the same after compression
 	WireBytes    int64
@@ -148,6 +151,7 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 		res, err := attempt(ctx, s, plan, src, connect, &meter, &rep)
 		rep.Elapsed = time.Since(start)
 		rep.FilesSent += res.FilesSent
+		rep.Offered += res.Entries
 		rep.PayloadBytes += res.PayloadBytes
 		rep.DataBytes += res.DataBytes
 		if !res.CriticalDone.IsZero() && rep.CriticalElapsed == 0 {

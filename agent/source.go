@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/zeebo/blake3"
+
 	"github.com/ferrysync/ferry/scan"
 	"github.com/ferrysync/ferry/transfer"
 )
@@ -16,7 +18,19 @@ type dirSource struct {
 	hasher *scan.Hasher
 }
 
-var _ transfer.Source = (*dirSource)(nil)
+var (
+	_ transfer.Source    = (*dirSource)(nil)
+	_ transfer.HashCache = (*dirSource)(nil)
+)
+
+// Cached returns a file's hash from the cache, if it is there and the file
+// was not touched since it was hashed.
+func (s *dirSource) Cached(e scan.Entry) (scan.Sum, bool) {
+	if e.Kind == scan.Symlink {
+		return scan.Sum(blake3.Sum256([]byte(e.Target))), true
+	}
+	return s.hasher.Cache.Lookup(e)
+}
 
 func (s *dirSource) Hash(ctx context.Context, e scan.Entry) (scan.Sum, error) {
 	return s.hasher.Hash(ctx, e)

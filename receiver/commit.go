@@ -50,7 +50,26 @@ func (ss *Session) Commit(ctx context.Context, c transfer.Commit) (transfer.Comm
 	if c.Complete && ss.failed == 0 {
 		kind = KindComplete
 	}
-	m, err := ss.commit(kind, ss.live)
+	entries := ss.live
+	if ss.matched != nil {
+		entries = make(map[string]Entry, len(ss.prev))
+		for p, e := range ss.prev {
+			if ss.unchanged(p) {
+				entries[p] = e
+			}
+		}
+		for p, e := range ss.live {
+			entries[p] = e
+		}
+	}
+	if kind == KindComplete && ss.s.last != nil && ss.s.last.Complete() && sameEntries(ss.s.last.Entries, entries) {
+		// Nothing changed: the last restore point still describes the
+		// tree, so no new manifest is written.
+		m := ss.s.last
+		ss.s.log.Info("unchanged", "seq", m.Seq, "files", m.Files)
+		return transfer.Committed{Seq: m.Seq, Files: uint64(m.Files), Bytes: uint64(m.Bytes), Complete: true}, nil
+	}
+	m, err := ss.commit(kind, entries)
 	if err != nil {
 		return transfer.Committed{}, err
 	}
@@ -60,7 +79,7 @@ func (ss *Session) Commit(ctx context.Context, c transfer.Commit) (transfer.Comm
 	// and directories get their modes and times (placing files changed
 	// their times).
 	for p := range ss.prev {
-		if _, ok := ss.live[p]; ok {
+		if _, ok := entries[p]; ok {
 			continue
 		}
 		if _, err := ss.s.root.Lstat(p); err == nil {
@@ -110,4 +129,19 @@ func (ss *Session) commit(kind string, entries map[string]Entry) (*Manifest, err
 	}
 	ss.placedAtCP = ss.placed
 	return m, nil
+}
+
+// sameEntries reports whether a manifest's entries are exactly entries.
+func sameEntries(list []Entry, entries map[string]Entry) bool {
+	if len(list) != len(entries) {
+		return false
+	}
+	for _, a := range list {
+		b, ok := entries[a.Path]
+		if !ok || a.Kind != b.Kind || a.Size != b.Size || a.Mode != b.Mode || a.MTime != b.MTime || a.Target != b.Target ||
+			(a.Hash == nil) != (b.Hash == nil) || (a.Hash != nil && *a.Hash != *b.Hash) {
+			return false
+		}
+	}
+	return true
 }

@@ -31,6 +31,11 @@ type Session struct {
 	// offeredNow holds the paths offered in this session.
 	offeredNow map[string]bool
 	failed     int // entries that did not reach the live tree
+	// matched marks the summary buckets found unchanged; their entries of
+	// the last manifest go into the next one without being offered.
+	matched []bool
+	// placedRecs are placements not yet journaled (see notePlaced).
+	placedRecs []resume.Record
 	stage      *staged
 	resumed    map[string]resumedPrefix // verified prefixes of offered files
 	group      resume.Grouper
@@ -280,6 +285,12 @@ func (ss *Session) Write(ctx context.Context, o *transfer.Offer, offset int64, d
 	if err := ss.stage.write(data, scan.Sum(blake3.Sum256(data))); err != nil {
 		return err
 	}
+	if ss.stage.size == o.Size {
+		// The last chunk: Finish makes the whole file durable next, so
+		// journaling it first would only cost fsyncs (most small files
+		// are one chunk).
+		return nil
+	}
 	return ss.add(resume.Record{Kind: resume.KindChunk, Path: o.Path, FileHash: o.Hash, Offset: ss.stage.size})
 }
 
@@ -291,9 +302,24 @@ func (ss *Session) add(r resume.Record) error {
 	return nil
 }
 
+// maxPendingPlaced bounds the placements held back from the journal.
+const maxPendingPlaced = 256
+
+// notePlaced records a placement. The file is already durable, so the
+// record need not cost an fsync of its own: it rides with the next journal
+// append. If a crash loses it, the next session finds the file by its size
+// and mtime and re-hashes it locally instead of receiving it again.
+func (ss *Session) notePlaced(r resume.Record) error {
+	ss.placedRecs = append(ss.placedRecs, r)
+	if len(ss.placedRecs) >= maxPendingPlaced {
+		return ss.journal()
+	}
+	return nil
+}
+
 // flush makes the staged data durable, then journals the open group.
 func (ss *Session) flush() error {
-	if ss.group.Len() == 0 {
+	if ss.group.Len() == 0 && len(ss.placedRecs) == 0 {
 		return nil
 	}
 	if ss.stage != nil {
@@ -304,25 +330,25 @@ func (ss *Session) flush() error {
 	return ss.journal(ss.group.Take()...)
 }
 
+// journal appends recs in order after what is held back: the placements
+// not yet journaled and, unless recs are chunk records themselves, the
+// open group's chunks (whose data it syncs first).
 func (ss *Session) journal(recs ...resume.Record) error {
-	if err := ss.flushPending(recs); err != nil {
-		return err
+	all := ss.placedRecs
+	ss.placedRecs = nil
+	if ss.group.Len() > 0 && (len(recs) == 0 || recs[0].Kind != resume.KindChunk) {
+		if ss.stage != nil {
+			if err := ss.stage.sync(); err != nil {
+				return err
+			}
+		}
+		all = append(all, ss.group.Take()...)
 	}
-	return ss.s.journal(recs...)
-}
-
-// flushPending keeps the journal in order: chunk records still in the
-// group go before a record appended directly.
-func (ss *Session) flushPending(recs []resume.Record) error {
-	if ss.group.Len() == 0 || len(recs) == 0 || recs[0].Kind == resume.KindChunk {
+	all = append(all, recs...)
+	if len(all) == 0 {
 		return nil
 	}
-	if ss.stage != nil {
-		if err := ss.stage.sync(); err != nil {
-			return err
-		}
-	}
-	return ss.s.journal(ss.group.Take()...)
+	return ss.s.journal(all...)
 }
 
 // Finish implements transfer.Sink.
@@ -359,7 +385,9 @@ func (ss *Session) Finish(ctx context.Context, o *transfer.Offer) error {
 		return err
 	}
 	ss.s.root.Remove(st.name + sumsSuffix)
-	if err := ss.add(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash}); err != nil {
+	// The placement supersedes the file's chunk records still pending.
+	ss.group.Take()
+	if err := ss.notePlaced(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash}); err != nil {
 		return err
 	}
 	ss.placed++

@@ -22,6 +22,10 @@ const (
 	TypeCommit    Type = 8 // sender → receiver: every entry was offered, commit
 	TypeCommitted Type = 9 // receiver → sender: the restore point written
 	TypeError     Type = 10
+	// sender → receiver, right after hello: bucket digests of the plan
+	TypeSummary Type = 11
+	// receiver → sender, right after welcome: the buckets to offer
+	TypeSummaryReply Type = 12
 )
 
 func (t Type) String() string {
@@ -46,6 +50,10 @@ func (t Type) String() string {
 		return "committed"
 	case TypeError:
 		return "error"
+	case TypeSummary:
+		return "summary"
+	case TypeSummaryReply:
+		return "summary reply"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -71,6 +79,10 @@ func maxPayload(t Type) (int, bool) {
 		return 2 << 10, true
 	case TypeChunk:
 		return MaxChunkSize + 64, true
+	case TypeSummary:
+		return 16 + MaxBuckets/8 + 8*MaxBuckets, true
+	case TypeSummaryReply:
+		return 16 + MaxBuckets/8, true
 	}
 	return 0, false
 }

@@ -43,6 +43,11 @@ type ClassDoner interface {
 	ClassDone(ctx context.Context, class uint8) error
 }
 
+// MaxOutstanding bounds the offers a receiver holds waiting for their data
+// (or for earlier files), far above a sender's window, so that a peer that
+// offers without ever sending cannot exhaust the receiver's memory.
+const MaxOutstanding = 4096
+
 // incoming is a file whose bytes are expected.
 type incoming struct {
 	offer  Offer
@@ -76,13 +81,14 @@ func Receive(ctx context.Context, rw io.ReadWriter, sink Sink) error {
 }
 
 type recvSession struct {
-	fw      *FrameWriter
-	fr      *FrameReader
-	sink    Sink
-	lastID  uint64
-	wanted  map[uint64]*incoming
-	current *incoming // the file whose chunks are arriving
-	zstd    decompressor
+	fw         *FrameWriter
+	fr         *FrameReader
+	sink       Sink
+	lastID     uint64
+	wanted     map[uint64]*incoming
+	current    *incoming // the file whose chunks are arriving
+	zstd       decompressor
+	summarized bool // a summary came (only before the first offer)
 	// deferred holds data-less entries waiting for earlier files.
 	deferred []Offer
 	// Per class: entries offered and entries resolved; the highest class
@@ -119,6 +125,8 @@ func (rs *recvSession) run(ctx context.Context) error {
 			return fmt.Errorf("read from sender: %w", err)
 		}
 		switch t {
+		case TypeSummary:
+			err = rs.summary(p)
 		case TypeOffer:
 			err = rs.offer(ctx, p)
 		case TypeChunk:
@@ -162,6 +170,31 @@ func (rs *recvSession) handshake() error {
 	return rs.fw.WriteFrame(TypeWelcome, Welcome{Version: v, Head: rs.sink.Head()}.Append(nil))
 }
 
+// summary answers the sender's bucket digests; it may only come first.
+func (rs *recvSession) summary(p []byte) error {
+	if rs.lastID != 0 || rs.summarized {
+		return fmt.Errorf("summary after the first offer or twice: %w", ErrProtocol)
+	}
+	rs.summarized = true
+	s, err := DecodeSummary(p)
+	if err != nil {
+		return err
+	}
+	send := make([]bool, len(s.Known))
+	for i := range send {
+		send[i] = true
+	}
+	if sz, ok := rs.sink.(Summarizer); ok {
+		if send, err = sz.Compare(&s); err != nil {
+			return fmt.Errorf("compare summary: %w", err)
+		}
+		if len(send) != len(s.Known) {
+			return fmt.Errorf("compare summary: %d answers for %d buckets: %w", len(send), len(s.Known), ErrInternal)
+		}
+	}
+	return rs.fw.WriteFrame(TypeSummaryReply, SummaryReply{Send: send}.Append(nil))
+}
+
 func (rs *recvSession) offer(ctx context.Context, p []byte) error {
 	o, err := DecodeOffer(p)
 	if err != nil {
@@ -173,6 +206,9 @@ func (rs *recvSession) offer(ctx context.Context, p []byte) error {
 	rs.lastID = o.ID
 	if rs.paths[o.Path] {
 		return fmt.Errorf("path %q offered twice: %w", o.Path, ErrProtocol)
+	}
+	if len(rs.wanted)+len(rs.deferred) >= MaxOutstanding {
+		return fmt.Errorf("more than %d offers waiting for data: %w", MaxOutstanding, ErrProtocol)
 	}
 	rs.paths[o.Path] = true
 	rs.offered[o.Class]++

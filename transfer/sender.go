@@ -69,6 +69,7 @@ func (e FileError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) 
 // Result summarises a session.
 type Result struct {
 	Entries      int   // entries offered
+	Unchanged    int   // entries not offered: the summary showed them unchanged
 	FilesSent    int   // files whose bytes crossed the stream
 	PayloadBytes int64 // file bytes sent
 	DataBytes    int64 // chunk data on the stream: PayloadBytes after compression
@@ -150,10 +151,6 @@ type sendSession struct {
 }
 
 func (ss *sendSession) run(ctx context.Context) (Result, error) {
-	if err := ss.handshake(); err != nil {
-		ss.rw.Close()
-		return ss.res, err
-	}
 	items := make([]prioritize.Item, 0, len(ss.plan.Items)+len(ss.plan.Dirs))
 	items = append(items, ss.plan.Items...)
 	// Directories go last, with the last class: their modes and times are
@@ -165,6 +162,15 @@ func (ss *sendSession) run(ctx context.Context) (Result, error) {
 		if items[i].Class == prioritize.Critical {
 			ss.critLeft++
 		}
+	}
+	sum, buckets := ss.summarize(items)
+	send, err := ss.handshake(sum)
+	if err != nil {
+		ss.rw.Close()
+		return ss.res, err
+	}
+	if send != nil {
+		items = ss.skipUnchanged(items, buckets, send)
 	}
 	ss.byID = make(map[uint64]*pending)
 	ss.buf = make([]byte, max(ss.cfg.ChunkSize, MaxAutoChunk))
@@ -194,7 +200,7 @@ func (ss *sendSession) run(ctx context.Context) (Result, error) {
 			}
 		}
 	}()
-	err := ss.loop(ctx, hashes)
+	err = ss.loop(ctx, hashes)
 	for _, p := range ss.window {
 		if p.f != nil {
 			p.f.Close()
@@ -236,35 +242,127 @@ func (ss *sendSession) stop(readDone <-chan struct{}) {
 	}
 }
 
-func (ss *sendSession) handshake() error {
+// handshake sends hello (and the summary, if any) and reads the welcome
+// (and the summary reply): one round trip. It returns which buckets the
+// receiver wants offered, nil to offer everything.
+func (ss *sendSession) handshake(sum *Summary) ([]bool, error) {
 	if err := ss.fw.WriteFrame(TypeHello, Hello{MinVersion: MinVersion, MaxVersion: MaxVersion}.Append(nil)); err != nil {
-		return fmt.Errorf("send hello: %w", err)
+		return nil, fmt.Errorf("send hello: %w", err)
+	}
+	if sum != nil {
+		if err := ss.fw.WriteFrame(TypeSummary, sum.Append(nil)); err != nil {
+			return nil, fmt.Errorf("send summary: %w", err)
+		}
 	}
 	if err := ss.fw.Flush(); err != nil {
-		return fmt.Errorf("send hello: %w", err)
+		return nil, fmt.Errorf("send hello: %w", err)
 	}
-	t, p, err := ss.fr.ReadFrame()
+	p, err := ss.expect(TypeWelcome)
 	if err != nil {
-		return fmt.Errorf("read welcome: %w", err)
+		return nil, err
 	}
-	switch t {
-	case TypeWelcome:
-		w, err := DecodeWelcome(p)
-		if err != nil {
-			return err
-		}
-		if w.Version < MinVersion || w.Version > MaxVersion {
-			return fmt.Errorf("receiver chose protocol version %d, this sender speaks %d to %d: %w", w.Version, MinVersion, MaxVersion, ErrVersion)
-		}
-		return nil
+	w, err := DecodeWelcome(p)
+	if err != nil {
+		return nil, err
+	}
+	if w.Version < MinVersion || w.Version > MaxVersion {
+		return nil, fmt.Errorf("receiver chose protocol version %d, this sender speaks %d to %d: %w", w.Version, MinVersion, MaxVersion, ErrVersion)
+	}
+	if sum == nil {
+		return nil, nil
+	}
+	if p, err = ss.expect(TypeSummaryReply); err != nil {
+		return nil, err
+	}
+	r, err := DecodeSummaryReply(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Send) != len(sum.Known) {
+		return nil, fmt.Errorf("summary reply for %d buckets, sent %d: %w", len(r.Send), len(sum.Known), ErrProtocol)
+	}
+	return r.Send, nil
+}
+
+// expect reads the next frame, which must be of type t or an error.
+func (ss *sendSession) expect(t Type) ([]byte, error) {
+	got, p, err := ss.fr.ReadFrame()
+	if err != nil {
+		return nil, fmt.Errorf("read %v: %w", t, err)
+	}
+	switch got {
+	case t:
+		return p, nil
 	case TypeError:
 		m, err := DecodeError(p)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return &RemoteError{Code: m.Code, Message: m.Message}
+		return nil, &RemoteError{Code: m.Code, Message: m.Message}
 	}
-	return fmt.Errorf("expected welcome, got %v: %w", t, ErrProtocol)
+	return nil, fmt.Errorf("expected %v, got %v: %w", t, got, ErrProtocol)
+}
+
+// summarize digests the plan's buckets whose hashes the source knows
+// without reading files. It returns nil when it knows none (a first run),
+// and the bucket of each item.
+func (ss *sendSession) summarize(items []prioritize.Item) (*Summary, []int) {
+	hc, ok := ss.src.(HashCache)
+	if !ok || len(items) == 0 {
+		return nil, nil
+	}
+	n := BucketCount(len(items))
+	sum := &Summary{Entries: uint64(len(items)), Known: make([]bool, n), Digest: make([][8]byte, n)}
+	buckets := make([]int, len(items))
+	metas := make([][]Meta, n)
+	for i := range sum.Known {
+		sum.Known[i] = true
+	}
+	for i := range items {
+		it := &items[i]
+		b := BucketOf(it.Path, n)
+		buckets[i] = b
+		if !sum.Known[b] {
+			continue
+		}
+		m := Meta{Path: it.Path, Kind: it.Kind, Size: it.Size, Mode: uint32(it.Mode.Perm()), MTime: it.ModTime.UnixNano(), Target: it.Target}
+		if it.Kind != scan.Dir {
+			h, ok := hc.Cached(it.Entry)
+			if !ok {
+				sum.Known[b] = false
+				continue
+			}
+			m.Hash = h
+		}
+		metas[b] = append(metas[b], m)
+	}
+	known := false
+	for b := range metas {
+		if sum.Known[b] {
+			sum.Digest[b] = BucketDigest(metas[b])
+			known = true
+		}
+	}
+	if !known {
+		return nil, nil
+	}
+	return sum, buckets
+}
+
+// skipUnchanged drops the items of buckets the receiver holds as they are,
+// reporting each as done.
+func (ss *sendSession) skipUnchanged(items []prioritize.Item, buckets []int, send []bool) []prioritize.Item {
+	out := items[:0:0]
+	for i := range items {
+		if send[buckets[i]] {
+			out = append(out, items[i])
+			continue
+		}
+		ss.res.Unchanged++
+		ss.entryDone(&items[i])
+		ss.cfg.Events(Event{Kind: EventDone, Item: &items[i], Skipped: true})
+	}
+	return out
 }
 
 func (ss *sendSession) readLoop() {

@@ -172,3 +172,21 @@ func listTree(t testing.TB, root string) map[string]treeEntry {
 	}
 	return m
 }
+
+// mustAge sets every file's mtime an hour back and returns that time.
+func mustAge(t testing.TB, root string) time.Time {
+	t.Helper()
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type()&fs.ModeSymlink != 0 {
+			return err
+		}
+		return os.Chtimes(p, old, old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return old
+}
+
+func timeNow() time.Time { return time.Now() }
