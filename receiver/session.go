@@ -173,6 +173,11 @@ func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply
 	if err != nil {
 		return skip, err
 	}
+	if at == 0 {
+		if b := ss.basis(o); b != nil {
+			return transfer.Reply{Action: transfer.Delta, Basis: b}, nil
+		}
+	}
 	return transfer.Reply{Action: transfer.Send, Offset: at}, nil
 }
 
@@ -250,6 +255,14 @@ func (ss *Session) resumeOffset(o *transfer.Offer) (int64, error) {
 	}
 	if at < st.Offset {
 		ss.s.log.Warn("staged file damaged, resuming from the last good chunk", "path", o.Path, "journaled", st.Offset, "good", at)
+		// The journal only moves a file's offset forward: record the cut
+		// as a drop and a fresh prefix, before the staging is cut.
+		err := ss.journal(
+			resume.Record{Kind: resume.KindDropped, Path: o.Path, FileHash: st.FileHash},
+			resume.Record{Kind: resume.KindChunk, Path: o.Path, FileHash: st.FileHash, Offset: at})
+		if err != nil {
+			return 0, err
+		}
 	}
 	ss.resumed[o.Path] = resumedPrefix{at: at, h: h}
 	return at, nil
@@ -265,26 +278,40 @@ func (ss *Session) drop(p string, hash scan.Sum) error {
 
 // Write implements transfer.Sink.
 func (ss *Session) Write(ctx context.Context, o *transfer.Offer, offset int64, data []byte) error {
-	if ss.stage == nil || ss.stage.path != o.Path {
-		// Offers run ahead of the data: a file is staged when its first
-		// chunk arrives, after the previous file was finished.
-		if ss.stage != nil {
-			return fmt.Errorf("write %s while %s is staged: %w", o.Path, ss.stage.path, transfer.ErrInternal)
-		}
-		r := ss.resumed[o.Path]
-		delete(ss.resumed, o.Path)
-		if offset != r.at {
-			return fmt.Errorf("write %s at %d, staged up to %d: %w", o.Path, offset, r.at, transfer.ErrInternal)
-		}
-		st, err := openStaged(ss.s.root, o.Path, o.Hash, r.at, r.h)
-		if err != nil {
-			return err
-		}
-		ss.stage = st
+	if err := ss.ensureStage(o, offset); err != nil {
+		return err
 	}
 	if err := ss.stage.write(data, scan.Sum(blake3.Sum256(data))); err != nil {
 		return err
 	}
+	return ss.written(o)
+}
+
+// ensureStage opens the staging of o when its first bytes arrive at offset.
+func (ss *Session) ensureStage(o *transfer.Offer, offset int64) error {
+	if ss.stage != nil && ss.stage.path == o.Path {
+		return nil
+	}
+	// Offers run ahead of the data: a file is staged when its first
+	// bytes arrive, after the previous file was finished.
+	if ss.stage != nil {
+		return fmt.Errorf("write %s while %s is staged: %w", o.Path, ss.stage.path, transfer.ErrInternal)
+	}
+	r := ss.resumed[o.Path]
+	delete(ss.resumed, o.Path)
+	if offset != r.at {
+		return fmt.Errorf("write %s at %d, staged up to %d: %w", o.Path, offset, r.at, transfer.ErrInternal)
+	}
+	st, err := openStaged(ss.s.root, o.Path, o.Hash, r.at, r.h)
+	if err != nil {
+		return err
+	}
+	ss.stage = st
+	return nil
+}
+
+// written journals the verified bytes written to the stage so far.
+func (ss *Session) written(o *transfer.Offer) error {
 	if ss.stage.size == o.Size {
 		// The last chunk: Finish makes the whole file durable next, so
 		// journaling it first would only cost fsyncs (most small files

@@ -26,6 +26,10 @@ const (
 	TypeSummary Type = 11
 	// receiver → sender, right after welcome: the buckets to offer
 	TypeSummaryReply Type = 12
+	// receiver → sender, after a delta reply: the blocks it holds
+	TypeBasis Type = 13
+	// sender → receiver: copy blocks of the basis into the new file
+	TypeCopy Type = 14
 )
 
 func (t Type) String() string {
@@ -54,6 +58,10 @@ func (t Type) String() string {
 		return "summary"
 	case TypeSummaryReply:
 		return "summary reply"
+	case TypeBasis:
+		return "basis"
+	case TypeCopy:
+		return "copy"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -83,6 +91,10 @@ func maxPayload(t Type) (int, bool) {
 		return 16 + MaxBuckets/8 + 8*MaxBuckets, true
 	case TypeSummaryReply:
 		return 16 + MaxBuckets/8, true
+	case TypeBasis:
+		return 32 + MaxBasisBlocks*(3+blockHashLen), true
+	case TypeCopy:
+		return 64, true
 	}
 	return 0, false
 }

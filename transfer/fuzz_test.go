@@ -18,7 +18,11 @@ func FuzzFrames(f *testing.F) {
 	fw.WriteFrame(TypeHello, Hello{1, 1}.Append(nil))
 	fw.WriteFrame(TypeOffer, Offer{ID: 1, Kind: scan.File, Path: "a/b", Size: 3}.Append(nil))
 	fw.WriteFrame(TypeOffer, Offer{ID: 2, Kind: scan.Symlink, Path: "a/l", Target: "../b"}.Append(nil))
-	fw.WriteFrame(TypeReply, Reply{1, Send, 0}.Append(nil))
+	fw.WriteFrame(TypeReply, Reply{ID: 1, Action: Send}.Append(nil))
+	fw.WriteFrame(TypeSummary, Summary{Entries: 3, Known: []bool{true, false}, Digest: [][8]byte{{1}, {}}}.Append(nil))
+	fw.WriteFrame(TypeSummaryReply, SummaryReply{Send: []bool{false, true}}.Append(nil))
+	fw.WriteFrame(TypeBasis, Basis{ID: 1, Avg: 8192, Lens: []int{100, 9000}, Sums: []BlockHash{{1}, {2}}}.Append(nil))
+	fw.WriteFrame(TypeCopy, Copy{ID: 1, Offset: 100, Index: 1, Count: 1}.Append(nil))
 	fw.WriteFrame(TypeChunk, Chunk{ID: 1}.AppendHeader(nil), []byte("abc"))
 	fw.WriteFrame(TypeDone, Status{1, 0, ""}.Append(nil))
 	fw.WriteFrame(TypeCommit, Commit{2, true}.Append(nil))
@@ -66,6 +70,20 @@ func FuzzFrames(f *testing.F) {
 				DecodeCommitted(p)
 			case TypeError:
 				DecodeError(p)
+			case TypeSummary:
+				if s, err := DecodeSummary(p); err == nil && (len(s.Known) == 0 || len(s.Known) != len(s.Digest)) {
+					t.Fatalf("summary with %d buckets, %d digests accepted", len(s.Known), len(s.Digest))
+				}
+			case TypeSummaryReply:
+				DecodeSummaryReply(p)
+			case TypeBasis:
+				if b, err := DecodeBasis(p); err == nil && len(b.Lens) != len(b.Sums) {
+					t.Fatalf("basis with %d lengths and %d sums accepted", len(b.Lens), len(b.Sums))
+				}
+			case TypeCopy:
+				if c, err := DecodeCopy(p); err == nil && (c.Count == 0 || c.Offset < 0) {
+					t.Fatalf("bad copy accepted: %+v", c)
+				}
 			}
 		}
 	})

@@ -161,6 +161,8 @@ const (
 	Skip Action = 1
 	// Send: send the file's bytes from Reply.Offset to its end.
 	Send Action = 2
+	// Delta: send the file against the basis that follows the reply.
+	Delta Action = 3
 )
 
 // Reply answers one offer.
@@ -168,6 +170,8 @@ type Reply struct {
 	ID     uint64
 	Action Action
 	Offset int64
+	// Basis goes with a Delta reply, in a frame of its own.
+	Basis *Basis
 }
 
 // Append appends the payload of m to b.
@@ -183,7 +187,7 @@ func (m Reply) Append(b []byte) []byte {
 func DecodeReply(p []byte) (Reply, error) {
 	d := dec{b: p}
 	m := Reply{ID: d.uvarint("id"), Action: Action(d.u8("action")), Offset: d.size("offset")}
-	if d.err == nil && m.Action != Skip && m.Action != Send {
+	if d.err == nil && m.Action != Skip && m.Action != Send && m.Action != Delta {
 		d.fail("action", fmt.Sprintf("unknown action %d", m.Action))
 	}
 	return m, d.end(TypeReply)

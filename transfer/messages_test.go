@@ -32,8 +32,20 @@ func TestMessageRoundTrip(t *testing.T) {
 			return Offer{ID: 1, Kind: scan.Symlink, Path: "a/l", Target: "../b", Hash: sum}.Append(nil)
 		}, func(p []byte) (any, error) { return DecodeOffer(p) },
 			Offer{ID: 1, Kind: scan.Symlink, Path: "a/l", Target: "../b", Hash: sum}},
-		{"reply", TypeReply, func() []byte { return Reply{9, Send, 4096}.Append(nil) },
-			func(p []byte) (any, error) { return DecodeReply(p) }, Reply{9, Send, 4096}},
+		{"reply", TypeReply, func() []byte { return Reply{ID: 9, Action: Send, Offset: 4096}.Append(nil) },
+			func(p []byte) (any, error) { return DecodeReply(p) }, Reply{ID: 9, Action: Send, Offset: 4096}},
+		{"summary", TypeSummary, func() []byte {
+			return Summary{Entries: 40, Known: []bool{true, false, true}, Digest: [][8]byte{{1, 2}, {}, {3}}}.Append(nil)
+		}, func(p []byte) (any, error) { return DecodeSummary(p) },
+			Summary{Entries: 40, Known: []bool{true, false, true}, Digest: [][8]byte{{1, 2}, {}, {3}}}},
+		{"summary reply", TypeSummaryReply, func() []byte { return SummaryReply{Send: []bool{false, true, true}}.Append(nil) },
+			func(p []byte) (any, error) { return DecodeSummaryReply(p) }, SummaryReply{Send: []bool{false, true, true}}},
+		{"basis", TypeBasis, func() []byte {
+			return Basis{ID: 4, Avg: 8192, Lens: []int{2048, 30000}, Sums: []BlockHash{{1, 2, 3, 4, 5}, {9}}}.Append(nil)
+		}, func(p []byte) (any, error) { return DecodeBasis(p) },
+			Basis{ID: 4, Avg: 8192, Lens: []int{2048, 30000}, Sums: []BlockHash{{1, 2, 3, 4, 5}, {9}}}},
+		{"copy", TypeCopy, func() []byte { return Copy{ID: 4, Offset: 1 << 33, Index: 7, Count: 3}.Append(nil) },
+			func(p []byte) (any, error) { return DecodeCopy(p) }, Copy{ID: 4, Offset: 1 << 33, Index: 7, Count: 3}},
 		{"chunk", TypeChunk, func() []byte {
 			return append(Chunk{ID: 3, Offset: 1 << 20, Hash: sum}.AppendHeader(nil), "data"...)
 		}, func(p []byte) (any, error) { return DecodeChunk(p) },

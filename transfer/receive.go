@@ -53,6 +53,20 @@ type incoming struct {
 	offer  Offer
 	next   int64
 	failed bool // refused; its remaining chunks are dropped
+	// For a delta: the basis sent and where each of its blocks starts in
+	// the receiver's version (one more entry: the end).
+	basis    *Basis
+	blockOff []int64
+}
+
+// DeltaSink is an optional Sink interface for delta transfer: a Sink that
+// answers offers with Delta must implement it. Copy appends blocks
+// [index, index+count) of its own version of o's path, which start at
+// offset from in that version, to the file being built, after checking
+// them against the basis; if they changed since, it returns an error
+// wrapping ErrChanged, which refuses the file.
+type DeltaSink interface {
+	Copy(ctx context.Context, o *Offer, b *Basis, from int64, index, count int) error
 }
 
 // Receive serves one session on rw with sink behind it. It returns nil after
@@ -131,6 +145,8 @@ func (rs *recvSession) run(ctx context.Context) error {
 			err = rs.offer(ctx, p)
 		case TypeChunk:
 			err = rs.chunk(ctx, p)
+		case TypeCopy:
+			err = rs.copyBlocks(ctx, p)
 		case TypeAbandon:
 			err = rs.abandon(ctx, p)
 		case TypeCommit:
@@ -213,6 +229,10 @@ func (rs *recvSession) offer(ctx context.Context, p []byte) error {
 	rs.paths[o.Path] = true
 	rs.offered[o.Class]++
 	rs.maxClass = max(rs.maxClass, o.Class)
+	// The first offer of a later class may close the earlier ones.
+	if err := rs.classesComplete(ctx); err != nil {
+		return err
+	}
 	if o.Kind != scan.File || o.Size == 0 {
 		// Entries without data are applied when offered; to keep the
 		// plan's order of placement they wait for the files offered
@@ -247,15 +267,31 @@ func (rs *recvSession) decide(ctx context.Context, o *Offer) error {
 		return fmt.Errorf("offer %s: %w", o.Path, err)
 	}
 	r.ID = o.ID
-	if r.Action == Send {
+	switch r.Action {
+	case Send:
 		if o.Size == 0 || r.Offset >= o.Size {
 			return fmt.Errorf("offer %s: storage asked for data from %d of %d: %w", o.Path, r.Offset, o.Size, ErrInternal)
 		}
 		rs.wanted[o.ID] = &incoming{offer: *o, next: r.Offset}
+	case Delta:
+		if o.Size == 0 || r.Offset != 0 || r.Basis == nil {
+			return fmt.Errorf("offer %s: storage asked for a delta without a basis: %w", o.Path, ErrInternal)
+		}
+		in := &incoming{offer: *o, basis: r.Basis, blockOff: make([]int64, len(r.Basis.Lens)+1)}
+		for i, n := range r.Basis.Lens {
+			in.blockOff[i+1] = in.blockOff[i] + int64(n)
+		}
+		rs.wanted[o.ID] = in
 	}
 	rs.scratch = r.Append(rs.scratch[:0])
 	if err := rs.fw.WriteFrame(TypeReply, rs.scratch); err != nil {
 		return err
+	}
+	if r.Action == Delta {
+		r.Basis.ID = o.ID
+		if err := rs.fw.WriteFrame(TypeBasis, r.Basis.Append(nil)); err != nil {
+			return err
+		}
 	}
 	if r.Action == Skip {
 		return rs.resolve(ctx, o.Class)
@@ -287,23 +323,33 @@ func (rs *recvSession) classesComplete(ctx context.Context) error {
 	return nil
 }
 
+// expecting returns the incoming file id, which must be the one whose
+// data is arriving, with its data at offset next.
+func (rs *recvSession) expecting(what string, id uint64, offset int64) (*incoming, error) {
+	in := rs.wanted[id]
+	if in == nil {
+		return nil, fmt.Errorf("%s for entry %d, which is not expecting data: %w", what, id, ErrProtocol)
+	}
+	if rs.current != nil && rs.current != in {
+		return nil, fmt.Errorf("%s for %q while %q is incomplete: %w", what, in.offer.Path, rs.current.offer.Path, ErrProtocol)
+	}
+	if offset != in.next {
+		return nil, fmt.Errorf("%s of %q at offset %d, expected %d: %w", what, in.offer.Path, offset, in.next, ErrProtocol)
+	}
+	rs.current = in
+	return in, nil
+}
+
 func (rs *recvSession) chunk(ctx context.Context, p []byte) error {
 	c, err := DecodeChunk(p)
 	if err != nil {
 		return err
 	}
-	in := rs.wanted[c.ID]
-	if in == nil {
-		return fmt.Errorf("chunk for entry %d, which is not expecting data: %w", c.ID, ErrProtocol)
+	in, err := rs.expecting("chunk", c.ID, c.Offset)
+	if err != nil {
+		return err
 	}
-	if rs.current != nil && rs.current != in {
-		return fmt.Errorf("chunk for %q while %q is incomplete: %w", in.offer.Path, rs.current.offer.Path, ErrProtocol)
-	}
-	rs.current = in
 	o := &in.offer
-	if c.Offset != in.next {
-		return fmt.Errorf("chunk of %q at offset %d, expected %d: %w", o.Path, c.Offset, in.next, ErrProtocol)
-	}
 	if int64(c.Size) > o.Size-c.Offset {
 		return fmt.Errorf("chunk of %q ends at %d, beyond its size %d: %w", o.Path, c.Offset+int64(c.Size), o.Size, ErrProtocol)
 	}
@@ -313,34 +359,83 @@ func (rs *recvSession) chunk(ctx context.Context, p []byte) error {
 			return fmt.Errorf("chunk of %q: %w", o.Path, err)
 		}
 	}
-	in.next += int64(len(data))
-	done := in.next == o.Size
 	if !in.failed {
 		if blake3.Sum256(data) != c.Hash {
-			err := fmt.Errorf("chunk of %q at offset %d: %w", o.Path, c.Offset, ErrHashMismatch)
-			rs.sink.Abandon(ctx, o, err)
-			in.failed = true
-			if err := rs.done(o.ID, err); err != nil {
+			if err := rs.refuse(ctx, in, fmt.Errorf("chunk of %q at offset %d: %w", o.Path, c.Offset, ErrHashMismatch)); err != nil {
 				return err
 			}
 		} else if err := rs.sink.Write(ctx, o, c.Offset, data); err != nil {
 			return fmt.Errorf("write %s: %w", o.Path, err)
 		}
 	}
-	if done {
-		rs.current = nil
-		delete(rs.wanted, o.ID)
-		if !in.failed {
-			if err := rs.done(o.ID, rs.sink.Finish(ctx, o)); err != nil {
+	return rs.advance(ctx, in, int64(len(data)))
+}
+
+// copyBlocks builds part of a delta file from the receiver's own blocks.
+func (rs *recvSession) copyBlocks(ctx context.Context, p []byte) error {
+	c, err := DecodeCopy(p)
+	if err != nil {
+		return err
+	}
+	in, err := rs.expecting("copy", c.ID, c.Offset)
+	if err != nil {
+		return err
+	}
+	o := &in.offer
+	b := in.basis
+	if b == nil || c.Index+c.Count > len(b.Lens) {
+		return fmt.Errorf("copy of %q: blocks %d+%d outside the basis: %w", o.Path, c.Index, c.Count, ErrProtocol)
+	}
+	n := in.blockOff[c.Index+c.Count] - in.blockOff[c.Index]
+	if n > o.Size-c.Offset {
+		return fmt.Errorf("copy of %q ends at %d, beyond its size %d: %w", o.Path, c.Offset+n, o.Size, ErrProtocol)
+	}
+	if !in.failed {
+		ds, ok := rs.sink.(DeltaSink)
+		if !ok {
+			return fmt.Errorf("copy of %q without a basis: %w", o.Path, ErrInternal)
+		}
+		if err := ds.Copy(ctx, o, b, in.blockOff[c.Index], c.Index, c.Count); err != nil {
+			if !errors.Is(err, ErrChanged) {
+				return fmt.Errorf("copy into %s: %w", o.Path, err)
+			}
+			if err := rs.refuse(ctx, in, err); err != nil {
 				return err
 			}
 		}
-		if err := rs.applyDeferred(ctx); err != nil {
+	}
+	return rs.advance(ctx, in, n)
+}
+
+// refuse drops a file whose data did not check, tells the sender, and
+// ignores the rest of its data.
+func (rs *recvSession) refuse(ctx context.Context, in *incoming, err error) error {
+	rs.sink.Abandon(ctx, &in.offer, err)
+	in.failed = true
+	return rs.done(in.offer.ID, err)
+}
+
+// advance accounts for n bytes of the current file and finishes it after
+// its last byte.
+func (rs *recvSession) advance(ctx context.Context, in *incoming, n int64) error {
+	o := &in.offer
+	in.next += n
+	if in.next != o.Size {
+		return nil
+	}
+	rs.current = nil
+	delete(rs.wanted, o.ID)
+	if !in.failed {
+		if err := rs.done(o.ID, rs.sink.Finish(ctx, o)); err != nil {
 			return err
 		}
-		return rs.resolve(ctx, o.Class)
 	}
-	return nil
+	// Resolve the file before applying the entries that waited for it:
+	// they may belong to the next class.
+	if err := rs.resolve(ctx, o.Class); err != nil {
+		return err
+	}
+	return rs.applyDeferred(ctx)
 }
 
 func (rs *recvSession) done(id uint64, err error) error {
@@ -368,10 +463,10 @@ func (rs *recvSession) abandon(ctx context.Context, p []byte) error {
 	if !in.failed {
 		rs.sink.Abandon(ctx, &in.offer, st.Err())
 	}
-	if err := rs.applyDeferred(ctx); err != nil {
+	if err := rs.resolve(ctx, in.offer.Class); err != nil {
 		return err
 	}
-	return rs.resolve(ctx, in.offer.Class)
+	return rs.applyDeferred(ctx)
 }
 
 func (rs *recvSession) commit(ctx context.Context, p []byte) error {

@@ -73,6 +73,7 @@ type Result struct {
 	FilesSent    int   // files whose bytes crossed the stream
 	PayloadBytes int64 // file bytes sent
 	DataBytes    int64 // chunk data on the stream: PayloadBytes after compression
+	CopiedBytes  int64 // file bytes the receiver copied from its own version
 	FrameBytes   int64 // frame bytes written and read
 	Failed       []FileError
 	// CriticalDone is when the last critical entry became durable on the
@@ -128,6 +129,9 @@ type pending struct {
 	h       *blake3.Hasher
 	sent    bool // all bytes written, waiting for done
 	fails   int  // chunks that did not compress
+	// A delta: the reply came and its basis has not; then what to send.
+	awaitBasis bool
+	ops        []deltaOp
 }
 
 type sendSession struct {
@@ -380,6 +384,8 @@ func (ss *sendSession) readLoop() {
 			m.msg, m.err = DecodeStatus(t, p)
 		case TypeCommitted:
 			m.msg, m.err = DecodeCommitted(p)
+		case TypeBasis:
+			m.msg, m.err = DecodeBasis(p)
 		case TypeError:
 			var em ErrorMsg
 			if em, m.err = DecodeError(p); m.err == nil {
@@ -507,7 +513,7 @@ func (ss *sendSession) head() *pending {
 		if p.item.Kind != scan.File || p.item.Size == 0 {
 			continue // never needs data; its reply may wait for earlier files
 		}
-		if !p.replied {
+		if !p.replied || p.awaitBasis {
 			return nil
 		}
 		if p.f != nil && !p.sent {
@@ -568,8 +574,12 @@ func (ss *sendSession) handle(msg any) error {
 			ss.resolve(p, nil, true)
 			return nil
 		}
-		if p.item.Kind != scan.File || m.Offset >= p.item.Size {
+		if p.item.Kind != scan.File || m.Offset >= p.item.Size || (m.Action == Delta && m.Offset != 0) {
 			return fmt.Errorf("receiver asked for %s from offset %d of %d: %w", p.item.Path, m.Offset, p.item.Size, ErrProtocol)
+		}
+		if m.Action == Delta {
+			p.awaitBasis = true // the basis frame follows
+			return nil
 		}
 		f, err := ss.src.Open(p.item.Entry)
 		if err != nil {
@@ -581,6 +591,25 @@ func (ss *sendSession) handle(msg any) error {
 			p.h = blake3.New()
 		}
 		ss.cfg.Events(Event{Kind: EventStart, Item: p.item, Offset: m.Offset})
+	case Basis:
+		p := ss.byID[m.ID]
+		if p == nil || !p.awaitBasis {
+			return fmt.Errorf("basis for entry %d, which is not waiting for one: %w", m.ID, ErrProtocol)
+		}
+		p.awaitBasis = false
+		f, err := ss.src.Open(p.item.Entry)
+		if err != nil {
+			ss.abandon(p, CodeUnreadable, fmt.Errorf("open: %w", err))
+			return nil
+		}
+		ops, err := planDelta(io.NewSectionReader(f, 0, p.item.Size), &m)
+		if err != nil {
+			f.Close()
+			ss.abandon(p, CodeUnreadable, fmt.Errorf("read for delta: %w", err))
+			return nil
+		}
+		p.f, p.ops = f, ops
+		ss.cfg.Events(Event{Kind: EventStart, Item: p.item})
 	case Status:
 		p := ss.byID[m.ID]
 		if p == nil || (p.f == nil && !p.sent) {
@@ -603,6 +632,24 @@ func (ss *sendSession) handle(msg any) error {
 func (ss *sendSession) sendChunk(p *pending) error {
 	ss.lastChunk = ss.chunkSize()
 	n := int(min(int64(ss.lastChunk), p.item.Size-p.offset))
+	if p.ops != nil {
+		op := &p.ops[0]
+		if op.copy {
+			c := Copy{ID: p.id, Offset: op.off, Index: op.index, Count: op.count}
+			if err := ss.fw.WriteFrame(TypeCopy, c.Append(ss.scratch[:0])); err != nil {
+				return fmt.Errorf("send %s: %w", p.item.Path, err)
+			}
+			p.ops = p.ops[1:]
+			ss.res.CopiedBytes += op.n
+			return ss.sent(p, op.n)
+		}
+		n = int(min(int64(n), op.n))
+		if op.n -= int64(n); op.n == 0 {
+			p.ops = p.ops[1:]
+		} else {
+			op.off += int64(n)
+		}
+	}
 	data := ss.buf[:n]
 	if _, err := p.f.ReadAt(data, p.offset); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -621,9 +668,14 @@ func (ss *sendSession) sendChunk(p *pending) error {
 	if p.h != nil {
 		p.h.Write(data)
 	}
-	p.offset += int64(n)
 	ss.res.PayloadBytes += int64(n)
-	ss.cfg.Events(Event{Kind: EventProgress, Item: p.item, Bytes: int64(n)})
+	return ss.sent(p, int64(n))
+}
+
+// sent accounts for n bytes of p put on the stream (as data or a copy).
+func (ss *sendSession) sent(p *pending, n int64) error {
+	p.offset += n
+	ss.cfg.Events(Event{Kind: EventProgress, Item: p.item, Bytes: n})
 	if p.offset == p.item.Size {
 		p.sent = true
 		ss.res.FilesSent++
@@ -649,14 +701,10 @@ func (ss *sendSession) abandon(p *pending, code Code, err error) {
 }
 
 func (ss *sendSession) resolve(p *pending, err error, skipped bool) {
-	if p.h != nil && p.sent {
-		var sum scan.Sum
-		p.h.Sum(sum[:0])
-		if sum != p.hash {
-			// The receiver checks what it got against the offered hash,
-			// so it refused these bytes; say why they differed.
-			err = fmt.Errorf("content changed while it was sent (offered %v): %w", p.hash, ErrChanged)
-		}
+	if p.sent && (p.h != nil || errors.Is(err, ErrHashMismatch)) && ss.changed(p) {
+		// The receiver checks what it got against the offered hash, so
+		// it refused these bytes; say why they differed.
+		err = fmt.Errorf("content changed while it was sent (offered %v): %w", p.hash, ErrChanged)
 	}
 	for i, w := range ss.window {
 		if w == p {
@@ -671,6 +719,28 @@ func (ss *sendSession) resolve(p *pending, err error, skipped bool) {
 	}
 	ss.entryDone(p.item)
 	ss.cfg.Events(Event{Kind: EventDone, Item: p.item, Bytes: p.offset - p.start, Skipped: skipped})
+}
+
+// changed reports whether p's content is not what was offered: from the
+// hash of what was sent when it was sent whole, else by reading the file
+// again (only after the receiver refused it).
+func (ss *sendSession) changed(p *pending) bool {
+	var sum scan.Sum
+	if p.h != nil {
+		p.h.Sum(sum[:0])
+		return sum != p.hash
+	}
+	f, err := ss.src.Open(p.item.Entry)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	h := blake3.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
+		return true
+	}
+	h.Sum(sum[:0])
+	return sum != p.hash
 }
 
 func (ss *sendSession) fail(it *prioritize.Item, err error) {

@@ -1,0 +1,79 @@
+package transfer
+
+import (
+	"bufio"
+	"io"
+	"math/bits"
+)
+
+// Content-defined chunking for delta transfer: block boundaries depend on
+// the bytes around them (a gear rolling hash, as in FastCDC), not on
+// offsets, so an insertion near the start of a file changes the blocks
+// around it and no others. No maintained Go package offers this at the
+// small block sizes delta needs (restic's chunker starts at 512 KiB), and
+// it is a few dozen lines.
+
+// gear is a table of pseudo-random 64-bit values, one per byte value,
+// fixed forever: both ends must cut at the same places.
+var gear = func() (g [256]uint64) {
+	x := uint64(0x9E3779B97F4A7C15)
+	for i := range g {
+		// splitmix64
+		x += 0x9E3779B97F4A7C15
+		z := x
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+		g[i] = z ^ (z >> 31)
+	}
+	return g
+}()
+
+// Delta block sizes: the average is chosen per file (see DeltaBlockSize).
+const (
+	MinDeltaBlock = 2 << 10
+	MaxDeltaBlock = 64 << 10
+)
+
+// DeltaBlockSize returns the average block size for a file of size bytes:
+// about sqrt(4 × size), which balances the block list the receiver sends
+// (7 bytes a block) against the data one small edit costs (a block or
+// two), within [MinDeltaBlock, MaxDeltaBlock], as a power of two.
+func DeltaBlockSize(size int64) int {
+	target := uint64(2)
+	for target*target < uint64(4*size) {
+		target *= 2
+	}
+	return int(min(max(target, MinDeltaBlock), MaxDeltaBlock))
+}
+
+// cutBlocks calls fn for each content-defined block of r with average size
+// avg (a power of two): blocks are at least avg/4 and at most 4×avg long.
+func cutBlocks(r io.Reader, avg int, fn func(block []byte) error) error {
+	minLen, maxLen := avg/4, avg*4
+	mask := uint64(1)<<bits.Len(uint(avg-1)) - 1
+	mask <<= 64 - bits.Len64(mask) // use the hash's high bits
+	br := bufio.NewReaderSize(r, 256<<10)
+	buf := make([]byte, 0, maxLen)
+	var h uint64
+	for {
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		buf = append(buf, c)
+		h = h<<1 + gear[c]
+		if (len(buf) >= minLen && h&mask == 0) || len(buf) == maxLen {
+			if err := fn(buf); err != nil {
+				return err
+			}
+			buf, h = buf[:0], 0
+		}
+	}
+	if len(buf) > 0 {
+		return fn(buf)
+	}
+	return nil
+}
