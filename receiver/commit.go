@@ -13,11 +13,17 @@ import (
 // ClassDone implements transfer.ClassDoner: every entry of class was
 // resolved. It journals a lightweight restore point and commits a
 // checkpoint manifest of everything placed so far.
+//
+// When nothing was placed since the last manifest, that manifest is still
+// the restore point and nothing is written.
 func (ss *Session) ClassDone(ctx context.Context, class uint8) error {
-	if err := ss.journal(resume.Record{Kind: resume.KindClassDone, Class: class, Seq: ss.Head() + 1}); err != nil {
+	if !ss.changed() {
+		return nil
+	}
+	if err := ss.checkpoint(); err != nil {
 		return err
 	}
-	return ss.checkpoint()
+	return ss.journal(resume.Record{Kind: resume.KindClassDone, Class: class, Seq: ss.Head()})
 }
 
 // changed reports whether anything was placed since the last manifest.

@@ -80,11 +80,15 @@ func recCheckPoints(t *testing.T, dir string, want []Point) {
 	if err != nil {
 		t.Fatalf("points: %v", err)
 	}
+	want = slices.Clone(want)
+	for i := range want {
+		want[i].Complete = want[i].Kind == KindComplete
+	}
 	ok := len(pts) == len(want)
 	for i := 0; ok && i < len(want); i++ {
 		p, w := pts[i], want[i]
 		ok = p.Seq == w.Seq && p.Kind == w.Kind && p.Files == w.Files && p.Class == w.Class &&
-			p.Complete == (w.Kind == KindComplete) && !p.Time.IsZero()
+			p.Complete == w.Complete && !p.Time.IsZero()
 	}
 	if !ok {
 		t.Errorf("restore points:\n%swant:\n%s", recPointsString(pts), recPointsString(want))
@@ -140,15 +144,32 @@ func TestRestorePoints(t *testing.T) {
 	}
 	recCheckPoints(t, dir, points)
 
-	// Unchanged: one complete manifest, no checkpoint.
-	if n := recRun(t, st, crit, norm, bulk); n != 0 {
-		t.Errorf("unchanged re-run sent %d files", n)
+	// Unchanged: no checkpoint, and no new manifest either, the last one
+	// still describes the tree. (The class ends it journals may show as
+	// lightweight points until the next commit.)
+	ss := recBegin(t, st)
+	id := uint64(0)
+	for i, c := range [][]recFile{crit, norm, bulk} {
+		for _, f := range c {
+			id++
+			if got := recSendFile(t, ss, f, id); got != -1 {
+				t.Errorf("unchanged re-run: %s sent from %d", f.path, got)
+			}
+		}
+		if i < 2 {
+			if err := ss.ClassDone(context.Background(), uint8(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	points = append(points, Point{Seq: 4, Kind: KindComplete, Files: 5})
-	recCheckPoints(t, dir, points)
-	if n := recManifestCount(t, dir); n != 4 {
-		t.Errorf("%d manifests after an unchanged re-run, want 4", n)
+	if c := recCommit(t, ss, id, true); c.Seq != 3 || !c.Complete {
+		t.Errorf("unchanged re-run committed %+v, want manifest 3 again", c)
 	}
+	ss.Close()
+	if n := recManifestCount(t, dir); n != 3 {
+		t.Errorf("%d manifests after an unchanged re-run, want 3", n)
+	}
+	recCheckPoints(t, dir, recManifestPoints(t, dir, points))
 
 	// Only a bulk file changed: nothing placed in the classes before it,
 	// so no checkpoint either.
@@ -156,8 +177,8 @@ func TestRestorePoints(t *testing.T) {
 	if n := recRun(t, st, crit, norm, bulk2); n != 1 {
 		t.Errorf("re-run with a changed bulk file sent %d files, want 1", n)
 	}
-	recCheckManifest(t, dir, 5, KindComplete, recHashes(crit, norm, bulk2))
-	points = append(points, Point{Seq: 5, Kind: KindComplete, Files: 5})
+	recCheckManifest(t, dir, 4, KindComplete, recHashes(crit, norm, bulk2))
+	points = append(points, Point{Seq: 4, Kind: KindComplete, Files: 5})
 	recCheckPoints(t, dir, points)
 
 	// A normal file changed: a checkpoint after the normal class only.
@@ -166,10 +187,27 @@ func TestRestorePoints(t *testing.T) {
 	if n := recRun(t, st, crit, norm2, bulk2); n != 1 {
 		t.Errorf("re-run with a changed normal file sent %d files, want 1", n)
 	}
-	recCheckManifest(t, dir, 6, KindCheckpoint, recHashes(crit, norm2, bulk2))
-	recCheckManifest(t, dir, 7, KindComplete, recHashes(crit, norm2, bulk2))
-	points = append(points, Point{Seq: 6, Kind: KindCheckpoint, Files: 5}, Point{Seq: 7, Kind: KindComplete, Files: 5})
+	recCheckManifest(t, dir, 5, KindCheckpoint, recHashes(crit, norm2, bulk2))
+	recCheckManifest(t, dir, 6, KindComplete, recHashes(crit, norm2, bulk2))
+	points = append(points, Point{Seq: 5, Kind: KindCheckpoint, Files: 5}, Point{Seq: 6, Kind: KindComplete, Files: 5})
 	recCheckPoints(t, dir, points)
+}
+
+// recManifestPoints returns want followed by dir's lightweight points:
+// for comparing only the manifests among the points.
+func recManifestPoints(t *testing.T, dir string, want []Point) []Point {
+	t.Helper()
+	pts, err := Points(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := slices.Clone(want)
+	for _, p := range pts {
+		if p.Kind == "class-done" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // TestRestorePointInterrupted: a run cut after its critical class leaves a

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -346,35 +347,33 @@ func TestTornJournalTail(t *testing.T) {
 	}
 	last := starts[n-1]
 	for cut := last; cut < size; cut++ {
-		dir := filepath.Join(t.TempDir(), "ns")
-		recCopyDir(t, base, dir)
-		if err := os.Truncate(filepath.Join(dir, filepath.FromSlash(journalName)), cut); err != nil {
-			t.Fatal(err)
-		}
-		st := recOpen(t, dir, Options{})
-		if got := st.j.Truncated(); got != cut-last {
-			t.Errorf("cut at %d: recovery cut %d bytes of tail, want %d", cut, got, cut-last)
-		}
-		if _, _, sz := recJournal(t, dir); sz != last {
-			t.Errorf("cut at %d: journal is %d bytes after recovery, want %d", cut, sz, last)
-		}
-		ss := recBegin(t, st)
-		o := f.offer(1)
-		r := recOffer(t, ss, o)
-		if r.Action != transfer.Send || r.Offset != 3*recChunk {
-			t.Errorf("cut at %d: resumed offer answered %v from %d, want send from %d", cut, r.Action, r.Offset, 3*recChunk)
-		}
-		if r.Action == transfer.Send {
-			if err := recSendRest(t, ss, o, f.data, r.Offset); err != nil {
-				t.Errorf("cut at %d: finish: %v", cut, err)
+		t.Run("cut at "+strconv.FormatInt(cut, 10), func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "ns")
+			recCopyDir(t, base, dir)
+			if err := os.Truncate(filepath.Join(dir, filepath.FromSlash(journalName)), cut); err != nil {
+				t.Fatal(err)
 			}
-		}
-		recLive(t, dir, f.path, f.data)
-		ss.Close()
-		st.Close()
-		if t.Failed() {
-			return
-		}
+			st := recOpen(t, dir, Options{})
+			defer st.Close()
+			if got := st.j.Truncated(); got != cut-last {
+				t.Errorf("recovery cut %d bytes of tail, want %d", got, cut-last)
+			}
+			if _, _, sz := recJournal(t, dir); sz != last {
+				t.Errorf("journal is %d bytes after recovery, want %d", sz, last)
+			}
+			ss := recBegin(t, st)
+			defer ss.Close()
+			o := f.offer(1)
+			r := recOffer(t, ss, o)
+			if r.Action != transfer.Send || r.Offset != 3*recChunk {
+				t.Fatalf("resumed offer answered %v from %d, want send from %d", r.Action, r.Offset, 3*recChunk)
+			}
+			if err := recSendRest(t, ss, o, f.data, r.Offset); err != nil {
+				t.Fatalf("finish: %v", err)
+			}
+			recLive(t, dir, f.path, f.data)
+		})
 	}
 }
 
@@ -418,5 +417,37 @@ func TestResumeSourceChanged(t *testing.T) {
 			}
 			recLive(t, dir, v1.path, tc.v2.data)
 		})
+	}
+}
+
+// TestRecoverLostPlacement: a session dies right after placing files,
+// before anything else was journaled. The next session finds them by
+// their content and does not ask for them again, and nothing placed is
+// lost or moved.
+func TestRecoverLostPlacement(t *testing.T) {
+	dir := t.TempDir()
+	small := recFile{path: "p/small.txt", data: []byte("small\n")}
+	big := recFile{path: "p/big.bin", data: recData("placed", 1, 3*recChunk+7)}
+	st := recOpen(t, dir, Options{})
+	ss := recBegin(t, st)
+	recSendFile(t, ss, small, 1)
+	recSendFile(t, ss, big, 2)
+	recCrash(ss)
+
+	st = recOpen(t, dir, Options{})
+	defer st.Close()
+	ss = recBegin(t, st)
+	defer ss.Close()
+	for i, f := range []recFile{small, big} {
+		if got := recSendFile(t, ss, f, uint64(i+1)); got != -1 {
+			t.Errorf("%s: placed before the crash, asked for again from %d", f.path, got)
+		}
+		recLive(t, dir, f.path, f.data)
+	}
+	if c := recCommit(t, ss, 2, true); c.Files != 2 || !c.Complete {
+		t.Errorf("committed %+v, want both files", c)
+	}
+	if recExists(filepath.Join(dir, filepath.FromSlash(trashDir), "1")) {
+		t.Errorf("a file placed before the crash was moved to the trash")
 	}
 }
