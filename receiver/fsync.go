@@ -58,3 +58,40 @@ func writeDurable(root *os.Root, name string, data []byte, perm fs.FileMode) err
 
 // isNotExist reports whether err says a path does not exist.
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// maxDirHandles bounds the directories a session keeps open for syncing.
+const maxDirHandles = 64
+
+// syncDir syncs a directory of the live tree through a handle kept open
+// for the session: placing many files in one directory then costs an fsync
+// each, not a walk of the path as well.
+func (ss *Session) syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, ok := ss.dirHandles[dir]
+	if !ok {
+		if len(ss.dirHandles) >= maxDirHandles {
+			ss.closeDirs()
+		}
+		var err error
+		if d, err = ss.s.root.Open(dir); err != nil {
+			return fmt.Errorf("open directory %s: %w", dir, err)
+		}
+		if ss.dirHandles == nil {
+			ss.dirHandles = make(map[string]*os.File)
+		}
+		ss.dirHandles[dir] = d
+	}
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+func (ss *Session) closeDirs() {
+	for dir, d := range ss.dirHandles {
+		d.Close()
+		delete(ss.dirHandles, dir)
+	}
+}

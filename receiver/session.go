@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"syscall"
 	"time"
@@ -36,6 +37,7 @@ type Session struct {
 	matched []bool
 	// placedRecs are placements not yet journaled (see notePlaced).
 	placedRecs []resume.Record
+	dirHandles map[string]*os.File // see syncDir
 	stage      *staged
 	resumed    map[string]resumedPrefix // verified prefixes of offered files
 	group      resume.Grouper
@@ -108,6 +110,7 @@ func (ss *Session) Close() error {
 		ss.stage.close()
 		ss.stage = nil
 	}
+	ss.closeDirs()
 	ss.s.mu.Lock()
 	ss.s.cancel = nil
 	ss.s.mu.Unlock()
@@ -411,7 +414,7 @@ func (ss *Session) Finish(ctx context.Context, o *transfer.Offer) error {
 	if err := ss.place(st.name, o.Path, e); err != nil {
 		return err
 	}
-	ss.s.root.Remove(st.name + sumsSuffix)
+	st.removeSums()
 	// The placement supersedes the file's chunk records still pending.
 	ss.group.Take()
 	if err := ss.notePlaced(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash}); err != nil {
@@ -435,7 +438,7 @@ func (ss *Session) place(tmp, p string, e Entry) error {
 	if err := ss.s.root.Rename(tmp, p); err != nil {
 		return storageErr("place "+p, err)
 	}
-	if err := syncDir(ss.s.root, path.Dir(p)); err != nil {
+	if err := ss.syncDir(path.Dir(p)); err != nil {
 		return storageErr("place "+p, err)
 	}
 	ss.live[p] = e
@@ -514,7 +517,7 @@ func (ss *Session) mkdir(d string) error {
 		if err := ss.s.root.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return storageErr("create directory "+d, err)
 		}
-		if err := syncDir(ss.s.root, path.Dir(d)); err != nil {
+		if err := ss.syncDir(path.Dir(d)); err != nil {
 			return storageErr("create directory "+d, err)
 		}
 	default:

@@ -23,14 +23,17 @@ const (
 
 // staged is a file being received into staging.
 type staged struct {
+	root  *os.Root
 	path  string   // final path
 	hash  scan.Sum // offered content hash
 	name  string   // staging data file
 	f     *os.File
-	sums  *os.File
+	sums  *os.File // opened at the first sync: a file that arrives whole never needs one
 	h     *blake3.Hasher // over [0, size)
 	size  int64          // bytes written and verified
 	dirty bool           // written since the last sync
+	// pending holds sum records not yet in the sums file.
+	pending []byte
 }
 
 func stageName(p string) string {
@@ -52,12 +55,13 @@ func openStaged(root *os.Root, p string, hash scan.Sum, at int64, h *blake3.Hash
 	if err != nil {
 		return nil, storageErr("open staging file for "+p, err)
 	}
-	sums, err := root.OpenFile(name+sumsSuffix, flags, 0o600)
-	if err != nil {
-		f.Close()
-		return nil, storageErr("open staging sums for "+p, err)
+	st := &staged{root: root, path: p, hash: hash, name: name, f: f, h: h, size: at}
+	if at > 0 {
+		if st.sums, err = root.OpenFile(name+sumsSuffix, os.O_RDWR, 0); err != nil {
+			f.Close()
+			return nil, storageErr("open staging sums for "+p, err)
+		}
 	}
-	st := &staged{path: p, hash: hash, name: name, f: f, sums: sums, h: h, size: at}
 	if err := st.truncate(at); err != nil {
 		st.close()
 		return nil, err
@@ -68,12 +72,16 @@ func openStaged(root *os.Root, p string, hash scan.Sum, at int64, h *blake3.Hash
 // truncate cuts the data and the sums back to the prefix [0, at), which
 // must end on a chunk boundary the sums record.
 func (st *staged) truncate(at int64) error {
-	n, err := sumsUpTo(st.sums, at)
-	if err == nil {
-		err = st.sums.Truncate(n * sumRecLen)
-	}
-	if err == nil {
-		_, err = st.sums.Seek(n*sumRecLen, io.SeekStart)
+	var err error
+	if st.sums != nil {
+		var n int64
+		n, err = sumsUpTo(st.sums, at)
+		if err == nil {
+			err = st.sums.Truncate(n * sumRecLen)
+		}
+		if err == nil {
+			_, err = st.sums.Seek(n*sumRecLen, io.SeekStart)
+		}
 	}
 	if err == nil {
 		err = st.f.Truncate(at)
@@ -93,12 +101,8 @@ func (st *staged) write(data []byte, sum scan.Sum) error {
 		return storageErr("write staging file for "+st.path, err)
 	}
 	st.size += int64(len(data))
-	var rec [sumRecLen]byte
-	binary.BigEndian.PutUint64(rec[:8], uint64(st.size))
-	copy(rec[8:], sum[:])
-	if _, err := st.sums.Write(rec[:]); err != nil {
-		return storageErr("write staging sums for "+st.path, err)
-	}
+	st.pending = binary.BigEndian.AppendUint64(st.pending, uint64(st.size))
+	st.pending = append(st.pending, sum[:]...)
 	st.h.Write(data)
 	st.dirty = true
 	return nil
@@ -109,7 +113,17 @@ func (st *staged) sync() error {
 	if !st.dirty {
 		return nil
 	}
-	err := st.f.Sync()
+	var err error
+	if st.sums == nil {
+		st.sums, err = st.root.OpenFile(st.name+sumsSuffix, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	}
+	if err == nil {
+		_, err = st.sums.Write(st.pending)
+		st.pending = st.pending[:0]
+	}
+	if err == nil {
+		err = st.f.Sync()
+	}
 	if err == nil {
 		err = st.sums.Sync()
 	}
@@ -122,14 +136,23 @@ func (st *staged) sync() error {
 
 func (st *staged) close() {
 	st.f.Close()
-	st.sums.Close()
+	if st.sums != nil {
+		st.sums.Close()
+	}
 }
 
 // remove closes and deletes the staging files.
 func (st *staged) remove(root *os.Root) {
 	st.close()
 	root.Remove(st.name)
-	root.Remove(st.name + sumsSuffix)
+	st.removeSums()
+}
+
+// removeSums deletes the sums file once the data no longer needs it.
+func (st *staged) removeSums() {
+	if st.sums != nil {
+		st.root.Remove(st.name + sumsSuffix)
+	}
 }
 
 // sumsUpTo returns how many sum records end at or before at, and fails if
