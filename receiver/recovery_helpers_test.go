@@ -118,7 +118,20 @@ func recWrite(t *testing.T, ss *Session, o *transfer.Offer, data []byte, from, t
 func recSendRest(t *testing.T, ss *Session, o *transfer.Offer, data []byte, from int64) error {
 	t.Helper()
 	recWrite(t, ss, o, data, from, int64(len(data)))
-	return ss.Finish(context.Background(), o)
+	return recFinish(ss, o)
+}
+
+// recFinish finishes a file and flushes the batch, as Receive does before
+// it reports the file done.
+func recFinish(ss *Session, o *transfer.Offer) error {
+	if err := ss.Finish(context.Background(), o); err != nil {
+		return err
+	}
+	failed, err := ss.Flush(context.Background())
+	if err != nil {
+		return err
+	}
+	return failed[o.ID]
 }
 
 // recSendFile offers f and, if asked, sends what the receiver wants and

@@ -1,7 +1,6 @@
 package receiver
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -199,7 +198,7 @@ func TestResumeDamagedStaging(t *testing.T) {
 		if recExists(filepath.Join(dir, "d", "data.bin")) {
 			t.Fatalf("%s at its final path before it was finished", f.path)
 		}
-		if err := ss.Finish(context.Background(), o); err != nil {
+		if err := recFinish(ss, o); err != nil {
 			t.Fatalf("finish: %v", err)
 		}
 		recLive(t, dir, f.path, f.data)

@@ -38,6 +38,7 @@ type Session struct {
 	// placedRecs are placements not yet journaled (see notePlaced).
 	placedRecs []resume.Record
 	dirHandles map[string]*os.File // see syncDir
+	batch      []finished          // verified files waiting for Flush
 	stage      *staged
 	resumed    map[string]resumedPrefix // verified prefixes of offered files
 	group      resume.Grouper
@@ -105,7 +106,12 @@ func (s *Store) begin(ctx context.Context, cancel context.CancelFunc) (*Session,
 // Close ends the session. What was staged and journaled stays for the next
 // session to resume; the open journal group is flushed first.
 func (ss *Session) Close() error {
-	err := ss.flush()
+	// Files that arrived whole are placed even if the session failed
+	// after them; the sender finds them there next time.
+	_, err := ss.Flush(context.Background())
+	if ferr := ss.flush(); err == nil {
+		err = ferr
+	}
 	if ss.stage != nil {
 		ss.stage.close()
 		ss.stage = nil
@@ -165,12 +171,7 @@ func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply
 		return skip, err
 	}
 	if o.Size == 0 {
-		st, err := openStaged(ss.s.root, o.Path, o.Hash, 0, nil)
-		if err != nil {
-			return skip, err
-		}
-		ss.stage = st
-		return skip, ss.Finish(ctx, o)
+		return skip, ss.placeEmpty(o, e)
 	}
 	at, err := ss.resumeOffset(o)
 	if err != nil {
@@ -381,7 +382,9 @@ func (ss *Session) journal(recs ...resume.Record) error {
 	return ss.s.journal(all...)
 }
 
-// Finish implements transfer.Sink.
+// Finish implements transfer.Sink: the file's bytes all arrived. It is
+// checked against its hash and queued; Flush makes it durable and places
+// it, with the other files of its batch.
 func (ss *Session) Finish(ctx context.Context, o *transfer.Offer) error {
 	st := ss.stage
 	if st == nil || st.path != o.Path {
@@ -404,28 +407,49 @@ func (ss *Session) Finish(ctx context.Context, o *transfer.Offer) error {
 		t := time.Unix(0, e.MTime)
 		err = ss.s.root.Chtimes(st.name, t, t)
 	}
-	if err == nil {
-		err = st.f.Sync()
-	}
-	st.close()
 	if err != nil {
-		return storageErr("make "+o.Path+" durable", err)
+		st.remove(ss.s.root)
+		ss.failed++
+		return storageErr("set mode and mtime of "+o.Path, err)
 	}
-	if err := ss.place(st.name, o.Path, e); err != nil {
-		return err
-	}
-	st.removeSums()
-	// The placement supersedes the file's chunk records still pending.
+	// A crash before the flush costs this file's last group at most.
 	ss.group.Take()
-	if err := ss.notePlaced(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash}); err != nil {
-		return err
+	ss.batch = append(ss.batch, finished{id: o.ID, st: st, e: e, hash: o.Hash})
+	return nil
+}
+
+// placeEmpty places an empty file at once (it has no data to wait for),
+// without disturbing the file being staged.
+func (ss *Session) placeEmpty(o *transfer.Offer, e Entry) error {
+	if o.Hash != scan.Sum(blake3.Sum256(nil)) {
+		ss.failed++
+		return fmt.Errorf("%s: empty, but offered with the hash of content: %w", o.Path, transfer.ErrHashMismatch)
+	}
+	name := stageName(o.Path)
+	f, err := ss.s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return storageErr("create "+o.Path, err)
+	}
+	err = f.Chmod(e.Mode)
+	if err == nil {
+		t := time.Unix(0, e.MTime)
+		err = ss.s.root.Chtimes(name, t, t)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = ss.place(name, o.Path, e)
+	}
+	if err != nil {
+		ss.s.root.Remove(name)
+		return storageErr("place "+o.Path, err)
 	}
 	ss.placed++
-	ss.bytes += o.Size
-	if ss.s.opt.CheckpointEvery > 0 && time.Since(ss.lastCP) >= ss.s.opt.CheckpointEvery {
-		return ss.checkpoint()
-	}
-	return nil
+	return ss.notePlaced(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash})
 }
 
 // place renames a durable staged entry to its final path and syncs the

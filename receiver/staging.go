@@ -28,7 +28,7 @@ type staged struct {
 	hash  scan.Sum // offered content hash
 	name  string   // staging data file
 	f     *os.File
-	sums  *os.File // opened at the first sync: a file that arrives whole never needs one
+	sums  *os.File       // opened at the first sync: a file that arrives whole never needs one
 	h     *blake3.Hasher // over [0, size)
 	size  int64          // bytes written and verified
 	dirty bool           // written since the last sync

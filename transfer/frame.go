@@ -187,5 +187,18 @@ func (fr *FrameReader) ReadFrame() (Type, []byte, error) {
 	return t, p, nil
 }
 
+// frameReady reports whether a whole frame is buffered, so that reading it
+// will not wait for the peer.
+func (fr *FrameReader) frameReady() bool {
+	if fr.r.Buffered() < headerLen {
+		return false
+	}
+	hdr, err := fr.r.Peek(headerLen)
+	if err != nil {
+		return false
+	}
+	return fr.r.Buffered() >= headerLen+int(binary.BigEndian.Uint32(hdr[1:]))
+}
+
 // BytesRead returns the number of frame bytes read so far.
 func (fr *FrameReader) BytesRead() int64 { return fr.n }

@@ -43,6 +43,19 @@ type ClassDoner interface {
 	ClassDone(ctx context.Context, class uint8) error
 }
 
+// Batcher is an optional Sink interface for making files durable in
+// batches. Finish of a batching Sink only checks and queues a file; Flush
+// makes the queued files durable and places them, and returns the files
+// that failed alone (by offer ID). Receive reports a file done only after
+// the Flush that placed it, and flushes before it would wait for input,
+// after maxBatch files, and before a commit.
+type Batcher interface {
+	Flush(ctx context.Context) (map[uint64]error, error)
+}
+
+// maxBatch bounds the files waiting for a Flush.
+const maxBatch = 64
+
 // MaxOutstanding bounds the offers a receiver holds waiting for their data
 // (or for earlier files), far above a sender's window, so that a peer that
 // offers without ever sending cannot exhaust the receiver's memory.
@@ -95,13 +108,15 @@ func Receive(ctx context.Context, rw io.ReadWriter, sink Sink) error {
 }
 
 type recvSession struct {
-	fw         *FrameWriter
-	fr         *FrameReader
-	sink       Sink
-	lastID     uint64
-	wanted     map[uint64]*incoming
-	current    *incoming // the file whose chunks are arriving
-	zstd       decompressor
+	fw      *FrameWriter
+	fr      *FrameReader
+	sink    Sink
+	lastID  uint64
+	wanted  map[uint64]*incoming
+	current *incoming // the file whose chunks are arriving
+	zstd    decompressor
+	// flushing holds the files finished and waiting for a Batcher flush.
+	flushing   []*incoming
 	summarized bool // a summary came (only before the first offer)
 	// deferred holds data-less entries waiting for earlier files.
 	deferred []Offer
@@ -120,6 +135,11 @@ func (rs *recvSession) run(ctx context.Context) error {
 	}
 	var last Type
 	for {
+		if len(rs.flushing) > 0 && !rs.fr.frameReady() {
+			if err := rs.flushBatch(ctx); err != nil {
+				return err
+			}
+		}
 		// Answers go out at once, except that replies to a run of offers
 		// already read are sent together.
 		if last != TypeOffer || rs.fr.r.Buffered() == 0 {
@@ -252,6 +272,9 @@ func (rs *recvSession) applyDeferred(ctx context.Context) error {
 			if id < o.ID {
 				return nil
 			}
+		}
+		if len(rs.flushing) > 0 {
+			return nil // earlier files are not placed yet
 		}
 		if err := rs.decide(ctx, o); err != nil {
 			return err
@@ -407,6 +430,29 @@ func (rs *recvSession) copyBlocks(ctx context.Context, p []byte) error {
 	return rs.advance(ctx, in, n)
 }
 
+// flushBatch has the sink place the finished files, reports each done, and
+// applies what waited for them.
+func (rs *recvSession) flushBatch(ctx context.Context) error {
+	if len(rs.flushing) == 0 {
+		return nil
+	}
+	failed, err := rs.sink.(Batcher).Flush(ctx)
+	if err != nil {
+		return fmt.Errorf("place files: %w", err)
+	}
+	batch := rs.flushing
+	rs.flushing = nil
+	for _, in := range batch {
+		if err := rs.done(in.offer.ID, failed[in.offer.ID]); err != nil {
+			return err
+		}
+		if err := rs.resolve(ctx, in.offer.Class); err != nil {
+			return err
+		}
+	}
+	return rs.applyDeferred(ctx)
+}
+
 // refuse drops a file whose data did not check, tells the sender, and
 // ignores the rest of its data.
 func (rs *recvSession) refuse(ctx context.Context, in *incoming, err error) error {
@@ -426,7 +472,23 @@ func (rs *recvSession) advance(ctx context.Context, in *incoming, n int64) error
 	rs.current = nil
 	delete(rs.wanted, o.ID)
 	if !in.failed {
-		if err := rs.done(o.ID, rs.sink.Finish(ctx, o)); err != nil {
+		_, batching := rs.sink.(Batcher)
+		if batching && len(rs.deferred) > 0 && rs.deferred[0].ID < o.ID {
+			// An entry offered before this file waits for the batch:
+			// place the batch and it first, to keep the plan's order.
+			if err := rs.flushBatch(ctx); err != nil {
+				return err
+			}
+		}
+		err := rs.sink.Finish(ctx, o)
+		if batching && err == nil {
+			rs.flushing = append(rs.flushing, in)
+			if len(rs.flushing) >= maxBatch {
+				return rs.flushBatch(ctx)
+			}
+			return nil
+		}
+		if err := rs.done(o.ID, err); err != nil {
 			return err
 		}
 	}
@@ -472,6 +534,9 @@ func (rs *recvSession) abandon(ctx context.Context, p []byte) error {
 func (rs *recvSession) commit(ctx context.Context, p []byte) error {
 	c, err := DecodeCommit(p)
 	if err != nil {
+		return err
+	}
+	if err := rs.flushBatch(ctx); err != nil {
 		return err
 	}
 	if c.Entries != rs.lastID {

@@ -236,7 +236,7 @@ func checkRun(t *testing.T, rep agent.Report, src, dst string, rules prioritize.
 			continue
 		}
 		if i < last {
-			t.Errorf("placed %s (plan position %d) after position %d", p, i, last)
+			t.Errorf("placed %s (plan position %d) after position %d: %v", p, i, last, placed)
 		}
 		last = i
 	}
