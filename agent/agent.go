@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ferrysync/ferry/internal/bwlimit"
 	"github.com/ferrysync/ferry/prioritize"
 	"github.com/ferrysync/ferry/scan"
 	"github.com/ferrysync/ferry/transfer"
@@ -33,6 +34,12 @@ type Options struct {
 	// Retry says how a sync that lost its connection tries again. The zero
 	// value makes one attempt.
 	Retry Backoff
+	// BWLimit caps the bytes this side writes, by a weekly schedule. If
+	// nil, there is no cap.
+	BWLimit *bwlimit.Schedule
+	// CriticalRate, if set, is the least cap while critical files are
+	// sent, even in a paused window of BWLimit.
+	CriticalRate bwlimit.Rate
 	// Events, if set, receives the session's progress from one goroutine.
 	Events func(transfer.Event)
 	// Warn, if set, is told about entries the scan skipped.
@@ -135,8 +142,19 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 	}()
 	src := &dirSource{root: root, hasher: &scan.Hasher{Root: opt.Source, Cache: cache}}
 	var meter atomic.Pointer[rateMeter] // the current connection's
+	var lim atomic.Pointer[limitedStream]
+	events := opt.Events
+	if events == nil {
+		events = func(transfer.Event) {}
+	}
 	s := transfer.NewSender(transfer.SenderConfig{
-		ChunkSize: opt.ChunkSize, Compress: opt.Compress, Events: opt.Events,
+		ChunkSize: opt.ChunkSize, Compress: opt.Compress,
+		Events: func(e transfer.Event) {
+			if l := lim.Load(); l != nil && e.Kind == transfer.EventStart {
+				l.w.SetPriority(e.Item.Class == prioritize.Critical)
+			}
+			events(e)
+		},
 		LinkRate: func() float64 {
 			if m := meter.Load(); m != nil {
 				return m.Rate()
@@ -148,7 +166,7 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 	var firstFailure time.Time
 	for {
 		rep.Attempts++
-		res, err := attempt(ctx, s, plan, src, connect, &meter, &rep)
+		res, err := attempt(ctx, s, plan, src, connect, &meter, &lim, opt, &rep)
 		rep.Elapsed = time.Since(start)
 		rep.FilesSent += res.FilesSent
 		rep.Offered += res.Entries
@@ -180,17 +198,25 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 }
 
 // attempt runs one session on a new connection.
-func attempt(ctx context.Context, s *transfer.Sender, plan prioritize.Plan, src transfer.Source, connect Connect, meter *atomic.Pointer[rateMeter], rep *Report) (transfer.Result, error) {
+func attempt(ctx context.Context, s *transfer.Sender, plan prioritize.Plan, src transfer.Source, connect Connect,
+	meter *atomic.Pointer[rateMeter], lim *atomic.Pointer[limitedStream], opt Options, rep *Report) (transfer.Result, error) {
 	conn, err := connect(ctx)
 	if err != nil {
 		return transfer.Result{}, err
+	}
+	stream := conn.Stream
+	if opt.BWLimit != nil || opt.CriticalRate != 0 {
+		l := limit(ctx, stream, bwlimit.Config{Schedule: opt.BWLimit, Floor: opt.CriticalRate})
+		l.w.SetPriority(len(plan.Items) > 0 && plan.Items[0].Class == prioritize.Critical)
+		lim.Store(l)
+		stream = l
 	}
 	if conn.SentBytes != nil {
 		meter.Store(newRateMeter(conn.SentBytes))
 	} else {
 		meter.Store(nil)
 	}
-	res, err := s.Send(ctx, conn.Stream, plan, src)
+	res, err := s.Send(ctx, stream, plan, src)
 	rep.WireBytes += conn.WireBytes()
 	conn.Close(err)
 	return res, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ferrysync/ferry/agent"
+	"github.com/ferrysync/ferry/internal/bwlimit"
 	"github.com/ferrysync/ferry/internal/identity"
 	"github.com/ferrysync/ferry/receiver"
 	"github.com/ferrysync/ferry/transfer"
@@ -36,6 +37,8 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rf := addRuleFlags(fs)
 	hubID := fs.String("hub-id", "", "the hub's identity `ID` (required for HOST:PORT)")
 	chunk := fs.String("chunk-size", "auto", "chunk `SIZE`: bytes per checked chunk (16KiB to 8MiB), or auto: about 1.5 s of the link's rate")
+	bwlimitFlag := fs.String("bwlimit", "off", "cap the send rate: a `RATE` (256k = 256 KiB/s, 2mbit) or a weekly schedule (see README); off = no cap, 0 = paused")
+	criticalRate := fs.String("critical-rate", "", "least rate for critical files, even while --bwlimit pauses (`RATE`)")
 	compress := fs.String("compress", "auto", "compress chunks with zstd: `auto` (when it pays), always or never")
 	asJSON := fs.Bool("json", false, "write NDJSON events to stdout (see README)")
 	progress := fs.String("progress", "auto", "progress on stderr: `auto` (when a terminal), always or never")
@@ -60,6 +63,16 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		chunkSize, err = parseSize(*chunk)
 		if err != nil || chunkSize < 16<<10 || chunkSize > transfer.MaxChunkSize {
 			return usagef("--chunk-size %q: want auto or a size from 16KiB to 8MiB", *chunk)
+		}
+	}
+	sched, err := bwlimit.ParseSchedule(*bwlimitFlag)
+	if err != nil {
+		return usagef("--bwlimit: %v", err)
+	}
+	var floor bwlimit.Rate
+	if *criticalRate != "" {
+		if floor, err = bwlimit.ParseRate(*criticalRate); err != nil {
+			return usagef("--critical-rate: %v", err)
 		}
 	}
 	compressMode, err := transfer.ParseCompress(*compress)
@@ -106,7 +119,8 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	start := time.Now()
 	opt := agent.Options{
 		Source: src, Rules: rules, ChunkSize: chunkSize, Compress: compressMode, Events: out.event, Warn: warnTo(stderr),
-		Retry:  agent.Backoff{For: *retryFor},
+		Retry:   agent.Backoff{For: *retryFor},
+		BWLimit: sched, CriticalRate: floor,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if cf, err := cacheFile(stateRoot, src); err == nil {
