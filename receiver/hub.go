@@ -30,6 +30,12 @@ type Hub struct {
 	Placed func(path string)
 	// CheckpointEvery is passed to each namespace's Options.
 	CheckpointEvery time.Duration
+	// Limits bound each namespace.
+	Limits Limits
+	// FrameTimeout ends a session whose sender has not completed a frame
+	// for this long: a peer trickling a byte a minute keeps its connection
+	// alive but not the session. If zero, defaults to 5 minutes.
+	FrameTimeout time.Duration
 
 	mu     sync.Mutex
 	stores map[string]*Store
@@ -133,7 +139,11 @@ func (h *Hub) session(ctx context.Context, conn *quic.Conn, name string, log *sl
 		return err
 	}
 	log.Info("session started")
-	err = transfer.Receive(ctx, stream, ss)
+	timeout := h.FrameTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	err = transfer.ReceiveWith(ctx, stream, ss, transfer.ReceiveConfig{FrameTimeout: timeout})
 	if cerr := ss.Close(); err == nil {
 		err = cerr
 	}
@@ -147,7 +157,7 @@ func (h *Hub) store(name string, log *slog.Logger) (*Store, error) {
 	if st := h.stores[name]; st != nil {
 		return st, nil
 	}
-	st, err := Open(filepath.Join(h.Root, name), Options{Logger: log, Placed: h.Placed, CheckpointEvery: h.CheckpointEvery})
+	st, err := Open(filepath.Join(h.Root, name), Options{Logger: log, Placed: h.Placed, CheckpointEvery: h.CheckpointEvery, Limits: h.Limits})
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,7 @@ type Session struct {
 	placedRecs []resume.Record
 	dirHandles map[string]*os.File // see syncDir
 	batch      []finished          // verified files waiting for Flush
+	quotaUsed  int64               // bytes the tree would hold, for Limits.Quota
 	stage      *staged
 	resumed    map[string]resumedPrefix // verified prefixes of offered files
 	group      resume.Grouper
@@ -139,6 +140,9 @@ func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply
 		// a file or link there now would reroute them.
 		return transfer.Reply{}, fmt.Errorf("%s %q was a directory earlier in this session: %w", e.Kind, o.Path, transfer.ErrRefused)
 	}
+	if err := ss.checkLimits(o); err != nil {
+		return transfer.Reply{}, err
+	}
 	ss.offeredNow[o.Path] = true
 	ss.order = append(ss.order, o.Path)
 	if prev, ok := ss.prev[o.Path]; ok {
@@ -183,6 +187,35 @@ func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply
 		}
 	}
 	return transfer.Reply{Action: transfer.Send, Offset: at}, nil
+}
+
+// checkLimits refuses an offer that would take the namespace past its
+// limits. The quota counts what the tree would hold: the last manifest's
+// files not offered yet plus every file offered.
+func (ss *Session) checkLimits(o *transfer.Offer) error {
+	lim := ss.s.opt.Limits
+	if lim.MaxEntries > 0 && len(ss.order) >= lim.MaxEntries {
+		return fmt.Errorf("more than %d entries in one session: %w", lim.MaxEntries, transfer.ErrRefused)
+	}
+	if o.Kind != scan.File {
+		return nil
+	}
+	if lim.MaxFileSize > 0 && o.Size > lim.MaxFileSize {
+		return fmt.Errorf("%s: %d bytes, above the largest file this hub accepts (%d): %w", o.Path, o.Size, lim.MaxFileSize, transfer.ErrRefused)
+	}
+	if lim.Quota > 0 {
+		if ss.quotaUsed == 0 && ss.s.last != nil {
+			ss.quotaUsed = ss.s.last.Bytes
+		}
+		if prev, ok := ss.prev[o.Path]; ok && prev.Kind == "file" {
+			ss.quotaUsed -= prev.Size
+		}
+		ss.quotaUsed += o.Size
+		if ss.quotaUsed > lim.Quota {
+			return fmt.Errorf("%s: the namespace would hold %d bytes, above its quota of %d: %w", o.Path, ss.quotaUsed, lim.Quota, transfer.ErrNoSpace)
+		}
+	}
+	return nil
 }
 
 // have reports whether the live tree already holds e, and applies e's

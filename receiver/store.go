@@ -35,6 +35,20 @@ type Options struct {
 	// class). If zero, defaults to 10 minutes; negative disables the
 	// timed checkpoints.
 	CheckpointEvery time.Duration
+	// Limits bound what one sender may make this namespace hold.
+	Limits Limits
+}
+
+// Limits bound a namespace against a broken or hostile sender. A zero
+// field means no limit.
+type Limits struct {
+	// Quota is the most file bytes the live tree may hold, counting the
+	// last manifest's files and every file offered in a session.
+	Quota int64
+	// MaxFileSize is the largest file accepted.
+	MaxFileSize int64
+	// MaxEntries is the most entries one session may offer.
+	MaxEntries int
 }
 
 // Store is one namespace: a live tree and its state. One session at a time

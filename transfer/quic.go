@@ -125,6 +125,9 @@ func (s *Stream) Close() error {
 	return s.s.Close()
 }
 
+// SetReadDeadline bounds blocked reads.
+func (s *Stream) SetReadDeadline(t time.Time) error { return s.s.SetReadDeadline(t) }
+
 // SetWriteDeadline bounds blocked writes.
 func (s *Stream) SetWriteDeadline(t time.Time) error { return s.s.SetWriteDeadline(t) }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/zeebo/blake3"
 
@@ -86,7 +88,22 @@ type DeltaSink interface {
 // the commit was reported to the sender. A protocol violation or a sink
 // failure is reported to the sender as an error frame and returned.
 func Receive(ctx context.Context, rw io.ReadWriter, sink Sink) error {
+	return ReceiveWith(ctx, rw, sink, ReceiveConfig{})
+}
+
+// ReceiveConfig configures ReceiveWith. The zero value works.
+type ReceiveConfig struct {
+	// FrameTimeout, if set and rw has SetReadDeadline, ends the session
+	// when a frame does not arrive whole within it: a peer trickling a
+	// byte at a time keeps a connection alive, not a session.
+	FrameTimeout time.Duration
+}
+
+// ReceiveWith is Receive with a configuration.
+func ReceiveWith(ctx context.Context, rw io.ReadWriter, sink Sink, cfg ReceiveConfig) error {
 	rs := &recvSession{
+		cfg:    cfg,
+		rw:     rw,
 		fw:     NewFrameWriter(rw),
 		fr:     NewFrameReader(rw),
 		sink:   sink,
@@ -108,6 +125,8 @@ func Receive(ctx context.Context, rw io.ReadWriter, sink Sink) error {
 }
 
 type recvSession struct {
+	cfg     ReceiveConfig
+	rw      io.ReadWriter
 	fw      *FrameWriter
 	fr      *FrameReader
 	sink    Sink
@@ -150,11 +169,15 @@ func (rs *recvSession) run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
 		}
+		rs.deadline()
 		t, p, err := rs.fr.ReadFrame()
 		last = t
 		if err != nil {
 			if err == io.EOF {
 				return fmt.Errorf("sender closed the stream before commit: %w", ErrTruncated)
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return fmt.Errorf("no whole frame from the sender in %v: %w", rs.cfg.FrameTimeout, ErrCanceled)
 			}
 			return fmt.Errorf("read from sender: %w", err)
 		}
@@ -186,7 +209,15 @@ func (rs *recvSession) run(ctx context.Context) error {
 	}
 }
 
+// deadline gives the next frame FrameTimeout to arrive.
+func (rs *recvSession) deadline() {
+	if d, ok := rs.rw.(interface{ SetReadDeadline(time.Time) error }); ok && rs.cfg.FrameTimeout > 0 {
+		d.SetReadDeadline(time.Now().Add(rs.cfg.FrameTimeout))
+	}
+}
+
 func (rs *recvSession) handshake() error {
+	rs.deadline()
 	t, p, err := rs.fr.ReadFrame()
 	if err != nil {
 		return fmt.Errorf("read hello: %w", err)

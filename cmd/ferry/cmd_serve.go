@@ -29,6 +29,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	allow := fs.StringArray("allow", nil, "admit the sender `ID[=NAME]` into namespace NAME (repeatable)")
 	verbose := fs.BoolP("verbose", "v", false, "log every placed file")
 	timeout := fs.Duration("timeout", transfer.DefaultIdleTimeout, "drop a connection after `DURATION` without any packet")
+	quota := fs.String("quota", "off", "most file bytes one namespace may hold: a `SIZE` such as 50GiB, or off")
+	maxFile := fs.String("max-file-size", "1TiB", "refuse files larger than `SIZE`")
+	maxEntries := fs.Int("max-entries", 10_000_000, "most entries one session may offer (`N`)")
+	frameTimeout := fs.Duration("frame-timeout", 5*time.Minute, "end a session whose sender sends no whole frame for `DURATION`")
 	checkpoint := fs.Duration("checkpoint-every", 10*time.Minute, "commit a checkpoint manifest this often during a long session (`DURATION`; 0 disables)")
 	state := stateFlag(fs)
 	if err := parse(fs, args); err != nil {
@@ -63,6 +67,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		names[name] = true
 		allowed[id] = name
 	}
+	var limits receiver.Limits
+	limits.MaxEntries = *maxEntries
+	if *quota != "off" {
+		q, err := parseSize(*quota)
+		if err != nil || q <= 0 {
+			return usagef("--quota %q: want a size such as 50GiB, or off", *quota)
+		}
+		limits.Quota = int64(q)
+	}
+	mf, err := parseSize(*maxFile)
+	if err != nil || mf <= 0 {
+		return usagef("--max-file-size %q: want a size such as 4GiB", *maxFile)
+	}
+	limits.MaxFileSize = int64(mf)
 	me, _, err := loadIdentity(*state)
 	if err != nil {
 		return err
@@ -76,7 +94,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if every == 0 {
 		every = -1
 	}
-	hub := &receiver.Hub{Root: *root, Allow: allowed, Logger: log, CheckpointEvery: every}
+	hub := &receiver.Hub{Root: *root, Allow: allowed, Logger: log, CheckpointEvery: every, Limits: limits, FrameTimeout: *frameTimeout}
 	var resetKey *quic.StatelessResetKey
 	if k, ok := me.ResetKey(); ok {
 		resetKey = (*quic.StatelessResetKey)(&k)

@@ -60,16 +60,16 @@ type hub struct {
 	placed *placedLog
 }
 
-func startHub(t testing.TB, allow map[identity.ID]string) *hub {
+func startHub(t testing.TB, allow map[identity.ID]string, configure ...func(*receiver.Hub)) *hub {
 	t.Helper()
-	h, stop := serveHub(t, t.TempDir(), allow)
+	h, stop := serveHub(t, t.TempDir(), allow, configure...)
 	t.Cleanup(stop)
 	return h
 }
 
 // serveHub runs a hub storing under root until stop is called; stop waits
 // for it to end.
-func serveHub(t testing.TB, root string, allow map[identity.ID]string) (h *hub, stop func()) {
+func serveHub(t testing.TB, root string, allow map[identity.ID]string, configure ...func(*receiver.Hub)) (h *hub, stop func()) {
 	t.Helper()
 	id, err := identity.New()
 	if err != nil {
@@ -77,6 +77,9 @@ func serveHub(t testing.TB, root string, allow map[identity.ID]string) (h *hub, 
 	}
 	h = &hub{id: id, root: root, placed: &placedLog{}}
 	rh := &receiver.Hub{Root: h.root, Allow: allow, Placed: h.placed.add}
+	for _, c := range configure {
+		c(rh)
+	}
 	ln, err := transfer.Listen("127.0.0.1:0", id.ServerConfig(rh.Admit), nil, 0)
 	if err != nil {
 		t.Fatal(err)
