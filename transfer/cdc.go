@@ -1,7 +1,6 @@
 package transfer
 
 import (
-	"bufio"
 	"io"
 	"math/bits"
 )
@@ -48,32 +47,62 @@ func DeltaBlockSize(size int64) int {
 
 // cutBlocks calls fn for each content-defined block of r with average size
 // avg (a power of two): blocks are at least avg/4 and at most 4×avg long.
+// The block passed to fn is only valid during the call.
 func cutBlocks(r io.Reader, avg int, fn func(block []byte) error) error {
 	minLen, maxLen := avg/4, avg*4
 	mask := uint64(1)<<bits.Len(uint(avg-1)) - 1
 	mask <<= 64 - bits.Len64(mask) // use the hash's high bits
-	br := bufio.NewReaderSize(r, 256<<10)
-	buf := make([]byte, 0, maxLen)
+	// buf holds the current block's start and what was read after it.
+	buf := make([]byte, 0, 2*maxLen+256<<10)
+	start, pos := 0, 0 // block start and scan position in buf
 	var h uint64
+	eof := false
 	for {
-		c, err := br.ReadByte()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		buf = append(buf, c)
-		h = h<<1 + gear[c]
-		if (len(buf) >= minLen && h&mask == 0) || len(buf) == maxLen {
-			if err := fn(buf); err != nil {
+		if pos == len(buf) {
+			if eof {
+				break
+			}
+			// Keep the unfinished block, read more behind it.
+			n := copy(buf[:cap(buf)], buf[start:])
+			buf, pos, start = buf[:n], n, 0
+			m, err := io.ReadFull(r, buf[n:cap(buf)])
+			buf = buf[:n+m]
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				eof = true
+			} else if err != nil {
 				return err
 			}
-			buf, h = buf[:0], 0
+			if pos == len(buf) {
+				break
+			}
+		}
+		// Scan without a boundary check per byte where the block is
+		// still below its minimum.
+		if skip := start + minLen - 1 - pos; skip > 0 {
+			end := min(pos+skip, len(buf))
+			for _, c := range buf[pos:end] {
+				h = h<<1 + gear[c]
+			}
+			pos = end
+			continue
+		}
+		end := min(len(buf), start+maxLen)
+		for pos < end {
+			h = h<<1 + gear[buf[pos]]
+			pos++
+			if h&mask == 0 {
+				break
+			}
+		}
+		if h&mask == 0 || pos-start == maxLen {
+			if err := fn(buf[start:pos]); err != nil {
+				return err
+			}
+			start, h = pos, 0
 		}
 	}
-	if len(buf) > 0 {
-		return fn(buf)
+	if start < len(buf) {
+		return fn(buf[start:])
 	}
 	return nil
 }

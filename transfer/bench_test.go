@@ -1,0 +1,68 @@
+package transfer
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+func benchData(n int, text bool) []byte {
+	if text {
+		var b bytes.Buffer
+		for i := 0; b.Len() < n; i++ {
+			fmt.Fprintf(&b, "2026-11-21T10:%02d:%02dZ pump=%d pressure=%d.%03dbar flow=%dl/m status=ok\n", i/60%60, i%60, i%4, 2, i*7%1000, 40+i%20)
+		}
+		return b.Bytes()[:n]
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// BenchmarkCompressDecision measures the per-chunk compression decision
+// on text (compressed) and random data (tried, refused, then skipped).
+func BenchmarkCompressDecision(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		text bool
+	}{{"text", true}, {"random", false}} {
+		data := benchData(1<<20, tc.text)
+		b.Run(tc.name, func(b *testing.B) {
+			c := newCompressor(CompressAuto)
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				fails := 0 // a fresh file each time: the attempt is made
+				c.compress(data, &fails)
+			}
+		})
+	}
+}
+
+// BenchmarkDelta measures the delta computation: cutting a file into
+// content-defined blocks (the receiver's basis) and matching the sender's
+// file against it.
+func BenchmarkDelta(b *testing.B) {
+	data := benchData(16<<20, false)
+	basis, err := MakeBasis(bytes.NewReader(data), 1, int64(len(data)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	edited := append([]byte(nil), data...)
+	copy(edited[8<<20:], make([]byte, 4096))
+	b.Run("basis", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			MakeBasis(bytes.NewReader(data), 1, int64(len(data)))
+		}
+	})
+	b.Run("match", func(b *testing.B) {
+		b.SetBytes(int64(len(edited)))
+		for b.Loop() {
+			planDelta(bytes.NewReader(edited), basis)
+		}
+	})
+}
