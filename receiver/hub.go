@@ -13,6 +13,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/ferrysync/ferry/internal/identity"
+	"github.com/ferrysync/ferry/resume"
 	"github.com/ferrysync/ferry/transfer"
 )
 
@@ -32,6 +33,8 @@ type Hub struct {
 	CheckpointEvery time.Duration
 	// Limits bound each namespace.
 	Limits Limits
+	// Group is passed to each namespace's Options.
+	Group resume.Grouper
 	// FrameTimeout ends a session whose sender has not completed a frame
 	// for this long: a peer trickling a byte a minute keeps its connection
 	// alive but not the session. If zero, defaults to 5 minutes.
@@ -157,7 +160,7 @@ func (h *Hub) store(name string, log *slog.Logger) (*Store, error) {
 	if st := h.stores[name]; st != nil {
 		return st, nil
 	}
-	st, err := Open(filepath.Join(h.Root, name), Options{Logger: log, Placed: h.Placed, CheckpointEvery: h.CheckpointEvery, Limits: h.Limits})
+	st, err := Open(filepath.Join(h.Root, name), Options{Logger: log, Placed: h.Placed, CheckpointEvery: h.CheckpointEvery, Limits: h.Limits, Group: h.Group})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferrysync/ferry/internal/identity"
 	"github.com/ferrysync/ferry/receiver"
+	"github.com/ferrysync/ferry/resume"
 	"github.com/ferrysync/ferry/transfer"
 )
 
@@ -33,6 +34,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxFile := fs.String("max-file-size", "1TiB", "refuse files larger than `SIZE`")
 	maxEntries := fs.Int("max-entries", 10_000_000, "most entries one session may offer (`N`)")
 	frameTimeout := fs.Duration("frame-timeout", 5*time.Minute, "end a session whose sender sends no whole frame for `DURATION`")
+	groupChunks := fs.Int("journal-group", 1, "journal verified chunks in groups of up to `N` (one fsync each); a crash re-sends at most one group per file")
+	groupDelay := fs.Duration("journal-delay", 0, "also close a journal group after `DURATION` (0: by count only)")
 	checkpoint := fs.Duration("checkpoint-every", 10*time.Minute, "commit a checkpoint manifest this often during a long session (`DURATION`; 0 disables)")
 	state := stateFlag(fs)
 	if err := parse(fs, args); err != nil {
@@ -94,7 +97,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if every == 0 {
 		every = -1
 	}
-	hub := &receiver.Hub{Root: *root, Allow: allowed, Logger: log, CheckpointEvery: every, Limits: limits, FrameTimeout: *frameTimeout}
+	if *groupChunks < 1 {
+		return usagef("--journal-group %d: want 1 or more", *groupChunks)
+	}
+	hub := &receiver.Hub{
+		Root: *root, Allow: allowed, Logger: log, CheckpointEvery: every, Limits: limits, FrameTimeout: *frameTimeout,
+		Group: resume.Grouper{MaxChunks: *groupChunks, MaxDelay: *groupDelay},
+	}
 	var resetKey *quic.StatelessResetKey
 	if k, ok := me.ResetKey(); ok {
 		resetKey = (*quic.StatelessResetKey)(&k)
