@@ -20,7 +20,7 @@ const minDeltaSize = 64 << 10
 // basis returns the block list of the live tree's version of o's path for
 // a delta, or nil when there is no usable earlier version: none in the last
 // manifest, touched since, or too small to be worth it.
-func (ss *Session) basis(o *transfer.Offer) *transfer.Basis {
+func (ss *Session) basis(o *transfer.Offer) *transfer.Blocks {
 	prev, ok := ss.prev[o.Path]
 	if !ok || prev.Kind != "file" || o.Size < minDeltaSize || prev.Size < minDeltaSize {
 		return nil
@@ -36,7 +36,7 @@ func (ss *Session) basis(o *transfer.Offer) *transfer.Basis {
 	}
 	// Cut the old version with the block size the new one calls for; the
 	// sender cuts with the size the basis names.
-	b, err := transfer.MakeBasis(io.NewSectionReader(f, 0, prev.Size), o.ID, o.Size)
+	b, err := transfer.MakeBlocks(io.NewSectionReader(f, 0, prev.Size), o.Size)
 	if err != nil {
 		return nil
 	}
@@ -45,7 +45,7 @@ func (ss *Session) basis(o *transfer.Offer) *transfer.Basis {
 
 // Copy implements transfer.DeltaSink: blocks of the live version, checked
 // against the basis, are appended to the file being built.
-func (ss *Session) Copy(ctx context.Context, o *transfer.Offer, b *transfer.Basis, from int64, index, count int) error {
+func (ss *Session) Copy(ctx context.Context, o *transfer.Offer, b *transfer.Blocks, from int64, index, count int) error {
 	if err := ss.ensureStage(o, ss.stagedSize(o)); err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (ss *Session) Copy(ctx context.Context, o *transfer.Offer, b *transfer.Basi
 			return fmt.Errorf("read the earlier version of %s: %w: %w", o.Path, transfer.ErrChanged, err)
 		}
 		sum := scan.Sum(blake3.Sum256(block))
-		if [5]byte(sum[:5]) != b.Sums[i] {
+		if sum != b.Sums[i] {
 			return fmt.Errorf("the earlier version of %s changed during the delta: %w", o.Path, transfer.ErrChanged)
 		}
 		if err := ss.stage.write(block, sum); err != nil {

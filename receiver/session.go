@@ -183,7 +183,7 @@ func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply
 	}
 	if at == 0 {
 		if b := ss.basis(o); b != nil {
-			return transfer.Reply{Action: transfer.Delta, Basis: b}, nil
+			return transfer.Reply{Action: transfer.Delta, Blocks: b}, nil
 		}
 	}
 	return transfer.Reply{Action: transfer.Send, Offset: at}, nil

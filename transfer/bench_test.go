@@ -47,22 +47,27 @@ func BenchmarkCompressDecision(b *testing.B) {
 // file against it.
 func BenchmarkDelta(b *testing.B) {
 	data := benchData(16<<20, false)
-	basis, err := MakeBasis(bytes.NewReader(data), 1, int64(len(data)))
+	blocks, err := MakeBlocks(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		b.Fatal(err)
 	}
+	basis := basisOf(1, blocks)
 	edited := append([]byte(nil), data...)
 	copy(edited[8<<20:], make([]byte, 4096))
 	b.Run("basis", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
-			MakeBasis(bytes.NewReader(data), 1, int64(len(data)))
+			bl, _ := MakeBlocks(bytes.NewReader(data), int64(len(data)))
+			basisOf(1, bl)
 		}
 	})
 	b.Run("match", func(b *testing.B) {
 		b.SetBytes(int64(len(edited)))
 		for b.Loop() {
-			planDelta(bytes.NewReader(edited), basis)
+			p, missing, _ := matchGroups(bytes.NewReader(edited), &basis)
+			l, _ := blockList(1, blocks, missing)
+			p.matchBlocks(bytes.NewReader(edited), basis.Avg, basis.Group, &l)
+			p.ops()
 		}
 	})
 }

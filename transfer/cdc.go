@@ -34,15 +34,15 @@ const (
 )
 
 // DeltaBlockSize returns the average block size for a file of size bytes:
-// about sqrt(4 × size), which balances the block list the receiver sends
-// (7 bytes a block) against the data one small edit costs (a block or
-// two), within [MinDeltaBlock, MaxDeltaBlock], as a power of two.
+// small, because only the groups around a change list their blocks, but
+// large enough to keep a file under 65,536 blocks; a power of two within
+// [MinDeltaBlock, MaxDeltaBlock].
 func DeltaBlockSize(size int64) int {
-	target := uint64(2)
-	for target*target < uint64(4*size) {
-		target *= 2
+	avg := MinDeltaBlock
+	for int64(avg)*65536 < size && avg < MaxDeltaBlock {
+		avg *= 2
 	}
-	return int(min(max(target, MinDeltaBlock), MaxDeltaBlock))
+	return avg
 }
 
 // cutBlocks calls fn for each content-defined block of r with average size

@@ -61,7 +61,7 @@ func TestDeltaBlockSize(t *testing.T) {
 	for _, tt := range []struct {
 		size int64
 		want int
-	}{{0, MinDeltaBlock}, {8 << 20, 8 << 10}, {64 << 20, 16 << 10}, {1 << 40, MaxDeltaBlock}} {
+	}{{0, MinDeltaBlock}, {8 << 20, 2 << 10}, {1 << 30, 16 << 10}, {1 << 40, MaxDeltaBlock}} {
 		if got := DeltaBlockSize(tt.size); got != tt.want {
 			t.Errorf("DeltaBlockSize(%d) = %d, want %d", tt.size, got, tt.want)
 		}

@@ -30,6 +30,10 @@ const (
 	TypeBasis Type = 13
 	// sender → receiver: copy blocks of the basis into the new file
 	TypeCopy Type = 14
+	// sender → receiver: the basis groups it needs listed block by block
+	TypeNeed Type = 15
+	// receiver → sender: the blocks of the groups needed
+	TypeBlockList Type = 16
 )
 
 func (t Type) String() string {
@@ -62,6 +66,10 @@ func (t Type) String() string {
 		return "basis"
 	case TypeCopy:
 		return "copy"
+	case TypeNeed:
+		return "need"
+	case TypeBlockList:
+		return "block list"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -92,7 +100,11 @@ func maxPayload(t Type) (int, bool) {
 	case TypeSummaryReply:
 		return 16 + MaxBuckets/8, true
 	case TypeBasis:
-		return 32 + MaxBasisBlocks*(3+blockHashLen), true
+		return 32 + 8*MaxBasisGroups, true
+	case TypeNeed:
+		return 16 + 2*MaxBasisGroups, true
+	case TypeBlockList:
+		return 16 + 6*MaxBasisGroups + MaxBasisBlocks*(3+blockHashLen), true
 	case TypeCopy:
 		return 64, true
 	}

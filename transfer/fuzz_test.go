@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/ferrysync/ferry/scan"
@@ -21,7 +22,9 @@ func FuzzFrames(f *testing.F) {
 	fw.WriteFrame(TypeReply, Reply{ID: 1, Action: Send}.Append(nil))
 	fw.WriteFrame(TypeSummary, Summary{Entries: 3, Known: []bool{true, false}, Digest: [][8]byte{{1}, {}}}.Append(nil))
 	fw.WriteFrame(TypeSummaryReply, SummaryReply{Send: []bool{false, true}}.Append(nil))
-	fw.WriteFrame(TypeBasis, Basis{ID: 1, Avg: 8192, Lens: []int{100, 9000}, Sums: []BlockHash{{1}, {2}}}.Append(nil))
+	fw.WriteFrame(TypeBasis, Basis{ID: 1, Avg: 8192, Group: 16, NBlocks: 3, Digests: [][8]byte{{1}}}.Append(nil))
+	fw.WriteFrame(TypeNeed, Need{ID: 1, Groups: []int{0, 2}}.Append(nil))
+	fw.WriteFrame(TypeBlockList, BlockList{ID: 1, Groups: []int{0}, Lens: [][]int{{100, 9000}}, Sums: [][]BlockHash{{{1}, {2}}}}.Append(nil))
 	fw.WriteFrame(TypeCopy, Copy{ID: 1, Offset: 100, Index: 1, Count: 1}.Append(nil))
 	fw.WriteFrame(TypeChunk, Chunk{ID: 1}.AppendHeader(nil), []byte("abc"))
 	fw.WriteFrame(TypeDone, Status{1, 0, ""}.Append(nil))
@@ -77,8 +80,16 @@ func FuzzFrames(f *testing.F) {
 			case TypeSummaryReply:
 				DecodeSummaryReply(p)
 			case TypeBasis:
-				if b, err := DecodeBasis(p); err == nil && len(b.Lens) != len(b.Sums) {
-					t.Fatalf("basis with %d lengths and %d sums accepted", len(b.Lens), len(b.Sums))
+				if b, err := DecodeBasis(p); err == nil && len(b.Digests) != (b.NBlocks+b.Group-1)/b.Group {
+					t.Fatalf("basis of %d blocks in groups of %d with %d digests accepted", b.NBlocks, b.Group, len(b.Digests))
+				}
+			case TypeNeed:
+				if n, err := DecodeNeed(p); err == nil && !slices.IsSorted(n.Groups) {
+					t.Fatalf("need with groups out of order accepted: %v", n.Groups)
+				}
+			case TypeBlockList:
+				if l, err := DecodeBlockList(p); err == nil && (len(l.Lens) != len(l.Groups) || len(l.Sums) != len(l.Groups)) {
+					t.Fatalf("inconsistent block list accepted")
 				}
 			case TypeCopy:
 				if c, err := DecodeCopy(p); err == nil && (c.Count == 0 || c.Offset < 0) {

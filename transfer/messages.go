@@ -170,8 +170,9 @@ type Reply struct {
 	ID     uint64
 	Action Action
 	Offset int64
-	// Basis goes with a Delta reply, in a frame of its own.
-	Basis *Basis
+	// Blocks go with a Delta reply: the receiver's version of the file,
+	// whose group digests follow in a basis frame.
+	Blocks *Blocks
 }
 
 // Append appends the payload of m to b.

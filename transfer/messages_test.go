@@ -41,9 +41,15 @@ func TestMessageRoundTrip(t *testing.T) {
 		{"summary reply", TypeSummaryReply, func() []byte { return SummaryReply{Send: []bool{false, true, true}}.Append(nil) },
 			func(p []byte) (any, error) { return DecodeSummaryReply(p) }, SummaryReply{Send: []bool{false, true, true}}},
 		{"basis", TypeBasis, func() []byte {
-			return Basis{ID: 4, Avg: 8192, Lens: []int{2048, 30000}, Sums: []BlockHash{{1, 2, 3, 4, 5}, {9}}}.Append(nil)
+			return Basis{ID: 4, Avg: 8192, Group: 16, NBlocks: 20, Digests: [][8]byte{{1, 2}, {3}}}.Append(nil)
 		}, func(p []byte) (any, error) { return DecodeBasis(p) },
-			Basis{ID: 4, Avg: 8192, Lens: []int{2048, 30000}, Sums: []BlockHash{{1, 2, 3, 4, 5}, {9}}}},
+			Basis{ID: 4, Avg: 8192, Group: 16, NBlocks: 20, Digests: [][8]byte{{1, 2}, {3}}}},
+		{"need", TypeNeed, func() []byte { return Need{ID: 4, Groups: []int{0, 3, 9}}.Append(nil) },
+			func(p []byte) (any, error) { return DecodeNeed(p) }, Need{ID: 4, Groups: []int{0, 3, 9}}},
+		{"block list", TypeBlockList, func() []byte {
+			return BlockList{ID: 4, Groups: []int{3}, Lens: [][]int{{2048, 30000}}, Sums: [][]BlockHash{{{1, 2, 3, 4, 5}, {9}}}}.Append(nil)
+		}, func(p []byte) (any, error) { return DecodeBlockList(p) },
+			BlockList{ID: 4, Groups: []int{3}, Lens: [][]int{{2048, 30000}}, Sums: [][]BlockHash{{{1, 2, 3, 4, 5}, {9}}}}},
 		{"copy", TypeCopy, func() []byte { return Copy{ID: 4, Offset: 1 << 33, Index: 7, Count: 3}.Append(nil) },
 			func(p []byte) (any, error) { return DecodeCopy(p) }, Copy{ID: 4, Offset: 1 << 33, Index: 7, Count: 3}},
 		{"chunk", TypeChunk, func() []byte {

@@ -68,20 +68,21 @@ type incoming struct {
 	offer  Offer
 	next   int64
 	failed bool // refused; its remaining chunks are dropped
-	// For a delta: the basis sent and where each of its blocks starts in
-	// the receiver's version (one more entry: the end).
-	basis    *Basis
+	// For a delta: the receiver's blocks and where each starts in its
+	// version (one more entry: the end).
+	blocks   *Blocks
 	blockOff []int64
+	listed   bool // a block list was sent: at most one per file
 }
 
 // DeltaSink is an optional Sink interface for delta transfer: a Sink that
 // answers offers with Delta must implement it. Copy appends blocks
 // [index, index+count) of its own version of o's path, which start at
 // offset from in that version, to the file being built, after checking
-// them against the basis; if they changed since, it returns an error
+// them against their sums in b; if they changed since, it returns an error
 // wrapping ErrChanged, which refuses the file.
 type DeltaSink interface {
-	Copy(ctx context.Context, o *Offer, b *Basis, from int64, index, count int) error
+	Copy(ctx context.Context, o *Offer, b *Blocks, from int64, index, count int) error
 }
 
 // Receive serves one session on rw with sink behind it. It returns nil after
@@ -190,6 +191,8 @@ func (rs *recvSession) run(ctx context.Context) error {
 			err = rs.chunk(ctx, p)
 		case TypeCopy:
 			err = rs.copyBlocks(ctx, p)
+		case TypeNeed:
+			err = rs.need(p)
 		case TypeAbandon:
 			err = rs.abandon(ctx, p)
 		case TypeCommit:
@@ -328,11 +331,11 @@ func (rs *recvSession) decide(ctx context.Context, o *Offer) error {
 		}
 		rs.wanted[o.ID] = &incoming{offer: *o, next: r.Offset}
 	case Delta:
-		if o.Size == 0 || r.Offset != 0 || r.Basis == nil {
+		if o.Size == 0 || r.Offset != 0 || r.Blocks == nil || len(r.Blocks.Lens) == 0 {
 			return fmt.Errorf("offer %s: storage asked for a delta without a basis: %w", o.Path, ErrInternal)
 		}
-		in := &incoming{offer: *o, basis: r.Basis, blockOff: make([]int64, len(r.Basis.Lens)+1)}
-		for i, n := range r.Basis.Lens {
+		in := &incoming{offer: *o, blocks: r.Blocks, blockOff: make([]int64, len(r.Blocks.Lens)+1)}
+		for i, n := range r.Blocks.Lens {
 			in.blockOff[i+1] = in.blockOff[i] + int64(n)
 		}
 		rs.wanted[o.ID] = in
@@ -342,8 +345,7 @@ func (rs *recvSession) decide(ctx context.Context, o *Offer) error {
 		return err
 	}
 	if r.Action == Delta {
-		r.Basis.ID = o.ID
-		if err := rs.fw.WriteFrame(TypeBasis, r.Basis.Append(nil)); err != nil {
+		if err := rs.fw.WriteFrame(TypeBasis, basisOf(o.ID, r.Blocks).Append(nil)); err != nil {
 			return err
 		}
 	}
@@ -436,7 +438,7 @@ func (rs *recvSession) copyBlocks(ctx context.Context, p []byte) error {
 		return err
 	}
 	o := &in.offer
-	b := in.basis
+	b := in.blocks
 	if b == nil || c.Index+c.Count > len(b.Lens) {
 		return fmt.Errorf("copy of %q: blocks %d+%d outside the basis: %w", o.Path, c.Index, c.Count, ErrProtocol)
 	}
@@ -482,6 +484,24 @@ func (rs *recvSession) flushBatch(ctx context.Context) error {
 		}
 	}
 	return rs.applyDeferred(ctx)
+}
+
+// need answers a sender's need with the block lists of the groups.
+func (rs *recvSession) need(p []byte) error {
+	m, err := DecodeNeed(p)
+	if err != nil {
+		return err
+	}
+	in := rs.wanted[m.ID]
+	if in == nil || in.blocks == nil || in.next != 0 || in.listed {
+		return fmt.Errorf("need for entry %d, which has no basis waiting: %w", m.ID, ErrProtocol)
+	}
+	in.listed = true
+	l, err := blockList(m.ID, in.blocks, m.Groups)
+	if err != nil {
+		return err
+	}
+	return rs.fw.WriteFrame(TypeBlockList, l.Append(nil))
 }
 
 // refuse drops a file whose data did not check, tells the sender, and

@@ -129,9 +129,12 @@ type pending struct {
 	h       *blake3.Hasher
 	sent    bool // all bytes written, waiting for done
 	fails   int  // chunks that did not compress
-	// A delta: the reply came and its basis has not; then what to send.
-	awaitBasis bool
-	ops        []deltaOp
+	// A delta: waiting for the basis, then for the block list; then
+	// what to send.
+	awaitBasis, awaitBlocks bool
+	basis                   Basis
+	delta                   *deltaPlan
+	ops                     []deltaOp
 }
 
 type sendSession struct {
@@ -386,6 +389,8 @@ func (ss *sendSession) readLoop() {
 			m.msg, m.err = DecodeCommitted(p)
 		case TypeBasis:
 			m.msg, m.err = DecodeBasis(p)
+		case TypeBlockList:
+			m.msg, m.err = DecodeBlockList(p)
 		case TypeError:
 			var em ErrorMsg
 			if em, m.err = DecodeError(p); m.err == nil {
@@ -513,7 +518,7 @@ func (ss *sendSession) head() *pending {
 		if p.item.Kind != scan.File || p.item.Size == 0 {
 			continue // never needs data; its reply may wait for earlier files
 		}
-		if !p.replied || p.awaitBasis {
+		if !p.replied || p.awaitBasis || p.awaitBlocks {
 			return nil
 		}
 		if p.f != nil && !p.sent {
@@ -602,13 +607,31 @@ func (ss *sendSession) handle(msg any) error {
 			ss.abandon(p, CodeUnreadable, fmt.Errorf("open: %w", err))
 			return nil
 		}
-		ops, err := planDelta(io.NewSectionReader(f, 0, p.item.Size), &m)
+		plan, missing, err := matchGroups(io.NewSectionReader(f, 0, p.item.Size), &m)
 		if err != nil {
 			f.Close()
 			ss.abandon(p, CodeUnreadable, fmt.Errorf("read for delta: %w", err))
 			return nil
 		}
-		p.f, p.ops = f, ops
+		p.f, p.delta, p.basis = f, plan, m
+		if len(missing) > 0 {
+			// Ask for the blocks around the changes; send when they come.
+			p.awaitBlocks = true
+			return ss.fw.WriteFrame(TypeNeed, Need{ID: p.id, Groups: missing}.Append(nil))
+		}
+		p.ops = plan.ops()
+		ss.cfg.Events(Event{Kind: EventStart, Item: p.item})
+	case BlockList:
+		p := ss.byID[m.ID]
+		if p == nil || !p.awaitBlocks {
+			return fmt.Errorf("block list for entry %d, which is not waiting for one: %w", m.ID, ErrProtocol)
+		}
+		p.awaitBlocks = false
+		if err := p.delta.matchBlocks(io.NewSectionReader(p.f, 0, p.item.Size), p.basis.Avg, p.basis.Group, &m); err != nil {
+			ss.abandon(p, CodeUnreadable, fmt.Errorf("read for delta: %w", err))
+			return nil
+		}
+		p.ops = p.delta.ops()
 		ss.cfg.Events(Event{Kind: EventStart, Item: p.item})
 	case Status:
 		p := ss.byID[m.ID]

@@ -23,14 +23,14 @@ func TestDelta(t *testing.T) {
 			copy(b[4<<20:], make([]byte, 4096))
 			return b
 		}, 40_000},
-		// The target is 64 KB; a flat block list (4096 blocks of 16 KiB,
-		// 7 bytes each) plus the two or three blocks an edit touches
-		// cost about 85 KB. Comparing groups of blocks first would reach
-		// it; until then this pins what the flat list does.
 		{"4 KiB overwritten in 64 MiB", 64 << 20, func(b []byte) []byte {
 			copy(b[32<<20:], make([]byte, 4096))
 			return b
-		}, 100_000},
+		}, 64_000},
+		{"4 KiB of new data in 8 MiB", 8 << 20, func(b []byte) []byte {
+			copy(b[3<<20:], randomBytes("edit", 9, 4096))
+			return b
+		}, 40_000},
 		{"100 bytes inserted near the start of 8 MiB", 8 << 20, func(b []byte) []byte {
 			return append(append(append([]byte(nil), b[:5000]...), make([]byte, 100)...), b[5000:]...)
 		}, 40_000},
