@@ -163,6 +163,9 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 		},
 	})
 
+	// Failures in a row (without progress) and when the streak began: they
+	// drive the back-off and --retry-for.
+	var failures int
 	var firstFailure time.Time
 	for {
 		rep.Attempts++
@@ -179,10 +182,16 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 			rep.Failed, rep.Committed = res.Failed, res.Committed
 			return rep, nil
 		}
+		if res.PayloadBytes > 0 || res.FilesSent > 0 || res.Unchanged > 0 {
+			// The attempt made progress: the link works, and the next
+			// failure starts a new streak of back-off.
+			failures, firstFailure = 0, time.Time{}
+		}
+		failures++
 		if firstFailure.IsZero() {
 			firstFailure = time.Now()
 		}
-		wait, retry := opt.Retry.next(rep.Attempts, time.Since(firstFailure))
+		wait, retry := opt.Retry.next(failures, time.Since(firstFailure))
 		if !retry || !Retryable(err) || ctx.Err() != nil {
 			return rep, errors.Join(ErrNothingCommitted, err)
 		}

@@ -181,6 +181,16 @@ func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply
 	if err != nil {
 		return skip, err
 	}
+	if at == o.Size {
+		// Every byte is staged and verified (a crash came between the last
+		// chunk and the placement): place it now.
+		r := ss.resumed[o.Path]
+		delete(ss.resumed, o.Path)
+		if placed, err := ss.placeStaged(o, e, r.h); placed || err != nil {
+			return skip, err
+		}
+		at = 0 // staged content was not the offered one; dropped
+	}
 	if at == 0 {
 		if b := ss.basis(o); b != nil {
 			return transfer.Reply{Action: transfer.Delta, Blocks: b}, nil
@@ -449,6 +459,42 @@ func (ss *Session) Finish(ctx context.Context, o *transfer.Offer) error {
 	ss.group.Take()
 	ss.batch = append(ss.batch, finished{id: o.ID, st: st, e: e, hash: o.Hash})
 	return nil
+}
+
+// placeStaged places a file whose bytes were all staged and verified in an
+// earlier session, h being the hash over them.
+func (ss *Session) placeStaged(o *transfer.Offer, e Entry, h *blake3.Hasher) (bool, error) {
+	var sum scan.Sum
+	h.Sum(sum[:0])
+	if sum != o.Hash {
+		return false, ss.drop(o.Path, o.Hash)
+	}
+	name := stageName(o.Path)
+	f, err := ss.s.root.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return false, storageErr("open staged "+o.Path, err)
+	}
+	err = f.Chmod(e.Mode)
+	if err == nil {
+		t := time.Unix(0, e.MTime)
+		err = ss.s.root.Chtimes(name, t, t)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = ss.place(name, o.Path, e)
+	}
+	if err != nil {
+		return false, storageErr("place "+o.Path, err)
+	}
+	ss.s.root.Remove(name + sumsSuffix)
+	ss.placed++
+	ss.bytes += o.Size
+	return true, ss.notePlaced(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash})
 }
 
 // placeEmpty places an empty file at once (it has no data to wait for),

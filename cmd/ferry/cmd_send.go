@@ -59,11 +59,11 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	chunkSize := 0 // auto
 	if *chunk != "auto" {
-		var err error
-		chunkSize, err = parseSize(*chunk)
-		if err != nil || chunkSize < 16<<10 || chunkSize > transfer.MaxChunkSize {
+		n, err := parseSize(*chunk)
+		if err != nil || n < 16<<10 || n > transfer.MaxChunkSize {
 			return usagef("--chunk-size %q: want auto or a size from 16KiB to 8MiB", *chunk)
 		}
+		chunkSize = int(n)
 	}
 	sched, err := bwlimit.ParseSchedule(*bwlimitFlag)
 	if err != nil {
@@ -178,20 +178,20 @@ func localReceiver(dir string, opt receiver.Options) agent.Connect {
 
 // parseSize parses a byte size such as 1MiB, 512k or 65536. Suffixes are
 // binary (k = KiB).
-func parseSize(s string) (int, error) {
+func parseSize(s string) (int64, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
-	mult := 1
+	mult := int64(1)
 	for _, u := range []struct {
 		suffix string
-		mult   int
+		mult   int64
 	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40}, {"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"t", 1 << 40}, {"b", 1}} {
 		if strings.HasSuffix(t, u.suffix) {
 			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
 			break
 		}
 	}
-	n, err := strconv.Atoi(t)
-	if err != nil || n < 0 {
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
 		return 0, fmt.Errorf("size %q: %w", s, errors.New("not a byte size"))
 	}
 	return n * mult, nil

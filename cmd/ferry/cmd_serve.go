@@ -77,13 +77,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil || q <= 0 {
 			return usagef("--quota %q: want a size such as 50GiB, or off", *quota)
 		}
-		limits.Quota = int64(q)
+		limits.Quota = q
 	}
 	mf, err := parseSize(*maxFile)
 	if err != nil || mf <= 0 {
 		return usagef("--max-file-size %q: want a size such as 4GiB", *maxFile)
 	}
-	limits.MaxFileSize = int64(mf)
+	limits.MaxFileSize = mf
 	me, _, err := loadIdentity(*state)
 	if err != nil {
 		return err
