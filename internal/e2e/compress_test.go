@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferrysync/ferry/agent"
+	"github.com/ferrysync/ferry/internal/identity"
 	"github.com/ferrysync/ferry/prioritize"
 )
 
@@ -39,5 +41,26 @@ func TestCompressedLogs(t *testing.T) {
 	}
 	if over := float64(rep.WireBytes)/float64(rep.PayloadBytes) - 1; over > 0.01 {
 		t.Errorf("random data cost %.2f%% above its size in frames", over*100)
+	}
+}
+
+// TestRandomOverQUIC: incompressible data costs at most 3% above its size
+// in UDP payload both ways, QUIC's framing and ferry's frames included.
+func TestRandomOverQUIC(t *testing.T) {
+	src := t.TempDir()
+	build(t, src, []node{{path: "media/noise.bin", size: 8 << 20}})
+	dev, err := identity.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startHub(t, map[identity.ID]string{dev.ID: "edge"})
+	rep, err := sendOpt(t, agent.Options{Source: src}, agent.QUIC(h.addr, dev.ClientConfig(h.id.ID), 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := float64(rep.WireBytes)/float64(rep.PayloadBytes) - 1
+	t.Logf("%d payload bytes cost %d wire bytes (+%.2f%%)", rep.PayloadBytes, rep.WireBytes, over*100)
+	if over > 0.03 {
+		t.Errorf("random data cost %.2f%% above its size on the wire, want at most 3%%", over*100)
 	}
 }
