@@ -167,7 +167,7 @@ func isRemote(dest string) bool {
 
 // localReceiver runs a receiver for dir in this process.
 func localReceiver(dir string, opt receiver.Options) agent.Connect {
-	return func(ctx context.Context) (*agent.Conn, error) {
+	return func(ctx context.Context, _ agent.Hint) (*agent.Conn, error) {
 		c, err := receiver.Local(ctx, dir, opt)
 		if err != nil {
 			return nil, err

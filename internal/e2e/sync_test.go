@@ -110,7 +110,7 @@ func send(t testing.TB, src string, rules prioritize.Rules, connect agent.Connec
 }
 
 func localConnect(dir string, placed *placedLog) agent.Connect {
-	return func(ctx context.Context) (*agent.Conn, error) {
+	return func(ctx context.Context, _ agent.Hint) (*agent.Conn, error) {
 		opt := receiver.Options{}
 		if placed != nil {
 			opt.Placed = placed.add
