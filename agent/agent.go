@@ -72,8 +72,8 @@ type Hint struct {
 
 // mtuProbeBytes is the least a session should expect to send for path MTU
 // discovery's probes (about 10 KB) to pay for themselves: larger packets
-// save under 2% of what is sent.
-const mtuProbeBytes = 16 << 20
+// save about 1% of what is sent.
+const mtuProbeBytes = 4 << 20
 
 // QUIC returns a Connect that dials a receiver at addr. idle is the QUIC
 // idle timeout; if zero, transfer.DefaultIdleTimeout.
