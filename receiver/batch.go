@@ -19,7 +19,15 @@ import (
 // Many small files cost about one fsync each instead of two in a row, and
 // none is reported placed before its directory is durable.
 
-var _ transfer.Batcher = (*Session)(nil)
+var (
+	_ transfer.Batcher = (*Session)(nil)
+	_ transfer.Idler   = (*Session)(nil)
+)
+
+// Idle implements transfer.Idler: before waiting for the network the open
+// journal group is made durable, so on a link slower than the disk every
+// chunk is journaled as it arrives, whatever the group size.
+func (ss *Session) Idle(ctx context.Context) error { return ss.flush() }
 
 // finished is a verified file waiting in the batch.
 type finished struct {

@@ -73,6 +73,11 @@ func (f recFile) offer(id uint64) *transfer.Offer {
 // unless the test closed it.
 func recOpen(t *testing.T, dir string, opt Options) *Store {
 	t.Helper()
+	if opt.Group.MaxChunks == 0 {
+		// These tests drive a Session directly, without Receive's Idle
+		// calls: journal every chunk, as a thin link does.
+		opt.Group.MaxChunks = 1
+	}
 	st, err := Open(dir, opt)
 	if err != nil {
 		t.Fatalf("open %s: %v", dir, err)

@@ -13,6 +13,10 @@ import (
 	"github.com/ferrysync/ferry/transfer"
 )
 
+// defaultGroup is the default journal group: chunks arriving back to back
+// on a fast link share an fsync, up to this many.
+const defaultGroup = 16
+
 const (
 	stagingDir = transfer.StateDir + "/staging"
 	trashDir   = transfer.StateDir + "/trash"
@@ -26,9 +30,10 @@ type Options struct {
 	// Placed, if set, is called with each path placed in the live tree,
 	// after it is durable, from the session's goroutine.
 	Placed func(path string)
-	// Group says how many verified chunks share one journal fsync. The
-	// zero value journals every chunk: on a thin link one chunk is all a
-	// crash may cost.
+	// Group says how many verified chunks may share one journal fsync
+	// while they arrive back to back; whenever the receiver waits for the
+	// network the group is journaled anyway, so on a thin link every chunk
+	// is. If MaxChunks is zero, defaults to 16.
 	Group resume.Grouper
 	// CheckpointEvery is how often a long session commits a checkpoint
 	// manifest of everything placed so far (also done at the end of each
@@ -83,6 +88,9 @@ func Open(dir string, opt Options) (*Store, error) {
 	}
 	if opt.CheckpointEvery == 0 {
 		opt.CheckpointEvery = 10 * time.Minute
+	}
+	if opt.Group.MaxChunks == 0 {
+		opt.Group.MaxChunks = defaultGroup
 	}
 	s := &Store{dir: dir, root: root, log: opt.Logger, opt: opt, sem: make(chan struct{}, 1)}
 	if s.log == nil {

@@ -55,6 +55,13 @@ type Batcher interface {
 	Flush(ctx context.Context) (map[uint64]error, error)
 }
 
+// Idler is an optional Sink interface: Idle is called whenever Receive is
+// about to wait for the next frame, so that nothing received sits
+// unjournaled while the link is slow or idle.
+type Idler interface {
+	Idle(ctx context.Context) error
+}
+
 // maxBatch bounds the files waiting for a Flush.
 const maxBatch = 64
 
@@ -155,9 +162,15 @@ func (rs *recvSession) run(ctx context.Context) error {
 	}
 	var last Type
 	for {
-		if len(rs.flushing) > 0 && !rs.fr.frameReady() {
+		if !rs.fr.frameReady() {
+			// About to wait for the network: make durable what arrived.
 			if err := rs.flushBatch(ctx); err != nil {
 				return err
+			}
+			if id, ok := rs.sink.(Idler); ok {
+				if err := id.Idle(ctx); err != nil {
+					return fmt.Errorf("sync before waiting: %w", err)
+				}
 			}
 		}
 		// Answers go out at once, except that replies to a run of offers

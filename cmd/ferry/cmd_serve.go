@@ -34,7 +34,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxFile := fs.String("max-file-size", "1TiB", "refuse files larger than `SIZE`")
 	maxEntries := fs.Int("max-entries", 10_000_000, "most entries one session may offer (`N`)")
 	frameTimeout := fs.Duration("frame-timeout", 5*time.Minute, "end a session whose sender sends no whole frame for `DURATION`")
-	groupChunks := fs.Int("journal-group", 1, "journal verified chunks in groups of up to `N` (one fsync each); a crash re-sends at most one group per file")
+	groupChunks := fs.Int("journal-group", 16, "journal chunks arriving back to back in groups of up to `N` (one fsync each; a crash re-sends at most one group per file); a chunk is journaled at once whenever the hub waits for the network")
 	groupDelay := fs.Duration("journal-delay", 0, "also close a journal group after `DURATION` (0: by count only)")
 	checkpoint := fs.Duration("checkpoint-every", 10*time.Minute, "commit a checkpoint manifest this often during a long session (`DURATION`; 0 disables)")
 	state := stateFlag(fs)
