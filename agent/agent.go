@@ -198,7 +198,8 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 			rep.Failed, rep.Committed = res.Failed, res.Committed
 			return rep, nil
 		}
-		if res.PayloadBytes > 0 || res.FilesSent > 0 || res.Unchanged > 0 {
+		var re *transfer.RemoteError
+		if res.FilesSent > 0 || res.Unchanged > 0 || (res.PayloadBytes > 0 && !errors.As(err, &re)) {
 			// The attempt made progress: the link works, and the next
 			// failure starts a new streak of back-off.
 			failures, firstFailure = 0, time.Time{}

@@ -131,6 +131,7 @@ func (ss *Session) commit(kind string, entries map[string]Entry) (*Manifest, err
 		return nil, err
 	}
 	if err := ss.s.j.Rewrite(ss.s.state.Records()); err != nil {
+		ss.s.jerr = true
 		return nil, storageErr("compact journal", err)
 	}
 	ss.placedAtCP = ss.placed

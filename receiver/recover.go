@@ -148,6 +148,7 @@ func placedSinceCommit(recs []resume.Record) map[string]scan.Sum {
 // journal appends records and folds them into the store's state.
 func (s *Store) journal(recs ...resume.Record) error {
 	if err := s.j.Append(recs...); err != nil {
+		s.jerr = true
 		return storageErr("append to journal", err)
 	}
 	for _, r := range recs {

@@ -82,6 +82,17 @@ func (s *Store) begin(ctx context.Context, cancel context.CancelFunc) (*Session,
 	case <-ctx.Done():
 		return nil, fmt.Errorf("namespace %s: %w", s.dir, transfer.ErrBusy)
 	}
+	if s.jerr {
+		// A write to the journal failed (a full disk, an I/O error): what
+		// it holds is known only once it is read again.
+		s.j.Close()
+		s.j = nil
+		if err := s.recover(); err != nil {
+			<-s.sem
+			return nil, storageErr("reopen journal", err)
+		}
+		s.jerr = false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cancel = cancel

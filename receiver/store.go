@@ -73,6 +73,7 @@ type Store struct {
 
 	// Owned by the active session (or Open).
 	j      *resume.Journal
+	jerr   bool // a journal write failed: reopen it before the next session
 	state  resume.State
 	placed map[string]scan.Sum // placed since the last commit, by path
 }

@@ -222,7 +222,26 @@ func (ss *sendSession) run(ctx context.Context) (Result, error) {
 		ss.rw.Close()
 	}
 	<-readDone
+	if err != nil && parent.Err() == nil {
+		err = ss.remoteCause(err)
+	}
 	return ss.res, err
+}
+
+// remoteCause returns the receiver's own error when it reported one: a
+// write that failed because the receiver ended the session and closed the
+// stream is a symptom, the error frame it sent first is the cause.
+func (ss *sendSession) remoteCause(err error) error {
+	var re *RemoteError
+	if errors.As(err, &re) {
+		return err
+	}
+	for _, m := range ss.in.drain() {
+		if errors.As(m.err, &re) {
+			return re
+		}
+	}
+	return err
 }
 
 // stopGrace bounds how long an interrupted sender waits for the receiver
