@@ -2,7 +2,7 @@ package transfer
 
 import (
 	"errors"
-	"fmt"
+	"strings"
 )
 
 // Errors of the framing layer. Decoders wrap them with the field and offset
@@ -105,7 +105,18 @@ type RemoteError struct {
 }
 
 func (e *RemoteError) Error() string {
-	return fmt.Sprintf("peer: %s", e.Message)
+	return "peer: " + printable(e.Message)
+}
+
+// printable replaces control characters in text from a peer, so that a
+// message cannot move a terminal's cursor or hide itself.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // Is reports whether target is the sentinel for e's code.

@@ -171,3 +171,10 @@ func TestRemoteErrorIs(t *testing.T) {
 		t.Fatalf("code %d, want %d", CodeOf(err), CodeNoSpace)
 	}
 }
+
+func TestRemoteErrorPrintable(t *testing.T) {
+	err := &RemoteError{Code: CodeStorage, Message: "disk \x1b[2Jfull\n\u009b"}
+	if got, want := err.Error(), "peer: disk ?[2Jfull??"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
