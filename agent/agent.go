@@ -175,7 +175,7 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 			if m := meter.Load(); m != nil {
 				return m.Rate()
 			}
-			return 0
+			return -1 // a connection without a byte counter: no link
 		},
 	})
 

@@ -21,7 +21,8 @@ func newRateMeter(count func() int64) *rateMeter {
 	return &rateMeter{count: count, t0: now, t1: now, n0: n, n1: n}
 }
 
-// Rate returns bytes per second over the last 0.5–1.5 s; 0 until known.
+// Rate returns bytes per second over the last 0.5–1 s (over what there is
+// after the first 100 ms); 0 until known.
 func (m *rateMeter) Rate() float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -31,7 +32,8 @@ func (m *rateMeter) Rate() float64 {
 		// Slide: the window now starts where the last one ended.
 		m.t0, m.n0, m.t1, m.n1 = m.t1, m.n1, now, n
 	}
-	if d := now.Sub(m.t0).Seconds(); d >= 0.5 {
+	// A first estimate after 100 ms: until then chunks stay small.
+	if d := now.Sub(m.t0).Seconds(); d >= 0.1 {
 		m.rate = float64(n-m.n0) / d
 	}
 	return m.rate

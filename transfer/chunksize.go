@@ -21,7 +21,11 @@ func (ss *sendSession) chunkSize() int {
 	if ss.cfg.LinkRate == nil {
 		return 1 << 20
 	}
-	return autoChunk(ss.cfg.LinkRate(), ss.lastChunk)
+	rate := ss.cfg.LinkRate()
+	if rate < 0 {
+		return 1 << 20 // no link to measure: a local destination
+	}
+	return autoChunk(rate, ss.lastChunk)
 }
 
 // autoChunk sizes a chunk for a link carrying rate bytes per second: a

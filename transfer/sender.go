@@ -21,8 +21,9 @@ type SenderConfig struct {
 	// switches happen at chunk boundaries, so this bounds their latency.
 	ChunkSize int
 	// LinkRate, if set, returns the rate the link is carrying now, in
-	// bytes per second (0 if not known yet). Without it an adaptive chunk
-	// size stays at 1 MiB.
+	// bytes per second: 0 if not known yet, negative if there is no link
+	// to measure. Without it, or when negative, an adaptive chunk size
+	// stays at 1 MiB.
 	LinkRate func() float64
 	// Window is how many offered entries may wait for their reply or their
 	// data at once. It bounds how far hashing and offers run ahead of the
