@@ -112,7 +112,7 @@ func recWrite(t *testing.T, ss *Session, o *transfer.Offer, data []byte, from, t
 	t.Helper()
 	for off := from; off < to; {
 		end := min(off+recChunk, to)
-		if err := ss.Write(context.Background(), o, off, data[off:end]); err != nil {
+		if err := ss.Write(context.Background(), o, off, data[off:end], recSum(data[off:end])); err != nil {
 			t.Fatalf("write %s at %d: %v", o.Path, off, err)
 		}
 		off = end

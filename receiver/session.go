@@ -335,11 +335,11 @@ func (ss *Session) drop(p string, hash scan.Sum) error {
 }
 
 // Write implements transfer.Sink.
-func (ss *Session) Write(ctx context.Context, o *transfer.Offer, offset int64, data []byte) error {
+func (ss *Session) Write(ctx context.Context, o *transfer.Offer, offset int64, data []byte, sum scan.Sum) error {
 	if err := ss.ensureStage(o, offset); err != nil {
 		return err
 	}
-	if err := ss.stage.write(data, scan.Sum(blake3.Sum256(data))); err != nil {
+	if err := ss.stage.write(data, sum); err != nil {
 		return err
 	}
 	return ss.written(o)

@@ -25,8 +25,9 @@ type Sink interface {
 	// transfer (directories, symlinks, empty files, files it already holds)
 	// are applied or noted here and answered with Skip.
 	Offer(ctx context.Context, o *Offer) (Reply, error)
-	// Write stores bytes of a file that Offer asked for, in order.
-	Write(ctx context.Context, o *Offer, offset int64, data []byte) error
+	// Write stores bytes of a file that Offer asked for, in order; sum is
+	// their BLAKE3, already checked.
+	Write(ctx context.Context, o *Offer, offset int64, data []byte, sum scan.Sum) error
 	// Finish checks a file whose bytes all arrived against o.Hash and
 	// places it durably. An error refuses this file only.
 	Finish(ctx context.Context, o *Offer) error
@@ -429,11 +430,11 @@ func (rs *recvSession) chunk(ctx context.Context, p []byte) error {
 		}
 	}
 	if !in.failed {
-		if blake3.Sum256(data) != c.Hash {
+		if scan.Sum(blake3.Sum256(data)) != c.Hash {
 			if err := rs.refuse(ctx, in, fmt.Errorf("chunk of %q at offset %d: %w", o.Path, c.Offset, ErrHashMismatch)); err != nil {
 				return err
 			}
-		} else if err := rs.sink.Write(ctx, o, c.Offset, data); err != nil {
+		} else if err := rs.sink.Write(ctx, o, c.Offset, data, c.Hash); err != nil {
 			return fmt.Errorf("write %s: %w", o.Path, err)
 		}
 	}
