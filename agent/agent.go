@@ -56,6 +56,9 @@ type Conn struct {
 	// SentBytes, if set, returns the bytes sent on the link so far,
 	// retransmissions included; its rate sizes adaptive chunks.
 	SentBytes func() int64
+	// LostBytes, if set, returns the bytes the link lost so far (and were
+	// sent again).
+	LostBytes func() int64
 	// Close ends the connection; err, if set, is the reason given.
 	Close func(err error)
 }
@@ -91,6 +94,7 @@ func QUIC(addr string, tlsConf *tls.Config, idle time.Duration) Connect {
 				return int64(st.BytesSent + st.BytesReceived)
 			},
 			SentBytes: func() int64 { return int64(conn.ConnectionStats().BytesSent) },
+			LostBytes: func() int64 { return int64(conn.ConnectionStats().BytesLost) },
 			Close:     func(err error) { transfer.Finish(conn, err) },
 		}, nil
 	}
@@ -106,6 +110,7 @@ type Report struct {
 	PayloadBytes int64 // file bytes sent
 	DataBytes    int64 // the same after compression
 	WireBytes    int64
+	LostBytes    int64 // of WireBytes, lost on the link and sent again
 	Attempts     int
 	Elapsed      time.Duration
 	// CriticalElapsed is the time from the start until the last critical
@@ -244,6 +249,9 @@ func attempt(ctx context.Context, s *transfer.Sender, plan prioritize.Plan, src 
 	}
 	res, err := s.Send(ctx, stream, plan, src)
 	rep.WireBytes += conn.WireBytes()
+	if conn.LostBytes != nil {
+		rep.LostBytes += conn.LostBytes()
+	}
 	conn.Close(err)
 	return res, err
 }

@@ -53,18 +53,16 @@ func TestRandomOverQUIC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Retransmissions only add bytes, and a busy machine drops loopback
-	// datagrams: the best of three runs measures the framing.
-	over := 1.0
-	for range 3 {
-		h := startHub(t, map[identity.ID]string{dev.ID: "edge"})
-		rep, err := sendOpt(t, agent.Options{Source: src}, agent.QUIC(h.addr, dev.ClientConfig(h.id.ID), 0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		over = min(over, float64(rep.WireBytes)/float64(rep.PayloadBytes)-1)
+	// A busy machine drops loopback datagrams and the retransmissions add
+	// bytes that are not framing: they are left out, as the link's loss.
+	h := startHub(t, map[identity.ID]string{dev.ID: "edge"})
+	rep, err := sendOpt(t, agent.Options{Source: src}, agent.QUIC(h.addr, dev.ClientConfig(h.id.ID), 0))
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("random data cost +%.2f%% on the wire (best of three)", over*100)
+	over := float64(rep.WireBytes-rep.LostBytes)/float64(rep.PayloadBytes) - 1
+	t.Logf("%d bytes lost and sent again", rep.LostBytes)
+	t.Logf("random data cost +%.2f%% on the wire, retransmissions left out", over*100)
 	if over > 0.03 {
 		t.Errorf("random data cost %.2f%% above its size on the wire, want at most 3%%", over*100)
 	}

@@ -19,8 +19,12 @@ func TestProxyForwardsBothWays(t *testing.T) {
 			t.Fatalf("ping %d: no echo", i)
 		}
 	}
-	// The echo can overtake the counter update that follows the write.
-	waitFor(t, 2*time.Second, func() bool { return p.Stats().Down.Forwarded == 10 })
+	// The echo can overtake the counter updates that follow the writes,
+	// in either direction.
+	waitFor(t, 2*time.Second, func() bool {
+		s := p.Stats()
+		return s.Up.Forwarded == 10 && s.Down.Forwarded == 10
+	})
 	s := p.Stats()
 	want := DirStats{Packets: 10, Bytes: 40, Forwarded: 10, ForwardedBytes: 40}
 	if s.Up != want || s.Down != want || s.Sessions != 1 {
