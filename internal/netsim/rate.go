@@ -83,13 +83,13 @@ func FormatRate(r int64) string {
 	case r <= 0:
 		return "unlimited"
 	case bits >= 1e9:
-		return strconv.FormatFloat(bits/1e9, 'g', -1, 64) + "gbit"
+		return strconv.FormatFloat(bits/1e9, 'f', -1, 64) + "gbit"
 	case bits >= 1e6:
-		return strconv.FormatFloat(bits/1e6, 'g', -1, 64) + "mbit"
+		return strconv.FormatFloat(bits/1e6, 'f', -1, 64) + "mbit"
 	case bits >= 1e3:
-		return strconv.FormatFloat(bits/1e3, 'g', -1, 64) + "kbit"
+		return strconv.FormatFloat(bits/1e3, 'f', -1, 64) + "kbit"
 	}
-	return strconv.FormatFloat(bits, 'g', -1, 64) + "bit"
+	return strconv.FormatFloat(bits, 'f', -1, 64) + "bit"
 }
 
 // splitNumber splits "1.5mbit" into "1.5" and "mbit".
