@@ -480,32 +480,11 @@ func (ss *Session) placeStaged(o *transfer.Offer, e Entry, h *blake3.Hasher) (bo
 	if sum != o.Hash {
 		return false, ss.drop(o.Path, o.Hash)
 	}
-	name := stageName(o.Path)
-	f, err := ss.s.root.OpenFile(name, os.O_RDWR, 0)
-	if err != nil {
-		return false, storageErr("open staged "+o.Path, err)
+	if err := ss.placeNow(o, e, os.O_RDWR); err != nil {
+		return false, err
 	}
-	err = f.Chmod(e.Mode)
-	if err == nil {
-		t := time.Unix(0, e.MTime)
-		err = ss.s.root.Chtimes(name, t, t)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = ss.place(name, o.Path, e)
-	}
-	if err != nil {
-		return false, storageErr("place "+o.Path, err)
-	}
-	ss.s.root.Remove(name + sumsSuffix)
-	ss.placed++
-	ss.bytes += o.Size
-	return true, ss.notePlaced(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash})
+	ss.s.root.Remove(stageName(o.Path) + sumsSuffix)
+	return true, nil
 }
 
 // placeEmpty places an empty file at once (it has no data to wait for),
@@ -515,10 +494,16 @@ func (ss *Session) placeEmpty(o *transfer.Offer, e Entry) error {
 		ss.failed++
 		return fmt.Errorf("%s: empty, but offered with the hash of content: %w", o.Path, transfer.ErrHashMismatch)
 	}
+	return ss.placeNow(o, e, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+}
+
+// placeNow makes o's staging file (opened with flags) durable with e's
+// mode and mtime and places it on its own, outside any batch.
+func (ss *Session) placeNow(o *transfer.Offer, e Entry, flags int) error {
 	name := stageName(o.Path)
-	f, err := ss.s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := ss.s.root.OpenFile(name, flags, 0o600)
 	if err != nil {
-		return storageErr("create "+o.Path, err)
+		return storageErr("open staged "+o.Path, err)
 	}
 	err = f.Chmod(e.Mode)
 	if err == nil {
@@ -539,6 +524,7 @@ func (ss *Session) placeEmpty(o *transfer.Offer, e Entry) error {
 		return storageErr("place "+o.Path, err)
 	}
 	ss.placed++
+	ss.bytes += o.Size
 	return ss.notePlaced(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash})
 }
 
