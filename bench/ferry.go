@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -141,14 +140,10 @@ func (f *Ferry) Sync(ctx context.Context) (SyncInfo, error) {
 	if err != nil {
 		return SyncInfo{}, err
 	}
-	select {
-	case <-p.Done():
-	case <-ctx.Done():
-		p.Kill(syscall.SIGKILL)
-		p.Wait()
+	err = p.WaitContext(ctx)
+	if ctx.Err() != nil {
 		return SyncInfo{}, ctx.Err()
 	}
-	err = p.Wait()
 	info, serr := parseFerrySummary(&out)
 	if err != nil {
 		return info, fmt.Errorf("ferry send: %w (summary error: %v; log %s)", err, serr, f.env.Log("ferry-send"))

@@ -146,14 +146,9 @@ func (r *Rsync) Sync(ctx context.Context) (SyncInfo, error) {
 	if err != nil {
 		return SyncInfo{}, err
 	}
-	select {
-	case <-p.Done():
-	case <-ctx.Done():
-		p.Kill(syscall.SIGKILL)
-		p.Wait()
+	if err := p.WaitContext(ctx); ctx.Err() != nil {
 		return SyncInfo{}, ctx.Err()
-	}
-	if err := p.Wait(); err != nil {
+	} else if err != nil {
 		return SyncInfo{}, fmt.Errorf("rsync: %w (log %s)", err, r.env.Log(r.name))
 	}
 	return SyncInfo{}, nil

@@ -170,27 +170,20 @@ func (r *Runner) measure(ctx context.Context, c Contender, sc string, rep int) R
 // measureWant runs one sync of c and checks the destination against want.
 func (r *Runner) measureWant(ctx context.Context, c Contender, sc string, rep int, want *Tree) Run {
 	run := Run{Contender: c.Name(), Scenario: sc, Rep: rep, CriticalSeconds: -1, AllSeconds: -1, Started: time.Now()}
-	poller := NewPoller(c.Dest(), want, IsCritical)
-	before, err := r.Link.Counters()
+	w, err := r.watch(ctx, c, want)
 	if err != nil {
 		run.Error = err.Error()
 		return run
 	}
-	pctx, stopPoll := context.WithCancel(ctx)
-	polled := make(chan struct{})
-	start := time.Now()
-	go func() { poller.Run(pctx, start); close(polled) }()
-
 	sctx, cancel := context.WithTimeout(ctx, r.timeout())
 	info, err := c.Sync(sctx)
 	cancel()
-	run.Seconds = time.Since(start).Seconds()
+	run.Seconds = time.Since(w.start).Seconds()
 	run.Self = info
 	time.Sleep(r.Settle)
 	after, cerr := r.Link.Counters()
-	stopPoll()
-	<-polled
-	r.fill(&run, poller, after.Sub(before))
+	w.stop()
+	r.fill(&run, w.poller, after.Sub(w.before))
 	switch {
 	case err != nil:
 		run.Error = err.Error()
@@ -204,6 +197,32 @@ func (r *Runner) measureWant(ctx context.Context, c Contender, sc string, rep in
 		}
 	}
 	return run
+}
+
+// watching is a sync being observed from outside: the destination polled
+// and the link's counters read at the start.
+type watching struct {
+	poller *Poller
+	before Counters
+	start  time.Time
+	stop   func() // ends the polling and waits for it; safe to call twice
+}
+
+// watch starts observing a sync of c into its destination, against want.
+func (r *Runner) watch(ctx context.Context, c Contender, want *Tree) (*watching, error) {
+	poller := NewPoller(c.Dest(), want, IsCritical)
+	before, err := r.Link.Counters()
+	if err != nil {
+		return nil, err
+	}
+	pctx, stopPoll := context.WithCancel(ctx)
+	polled := make(chan struct{})
+	start := time.Now()
+	go func() { poller.Run(pctx, start); close(polled) }()
+	return &watching{poller: poller, before: before, start: start, stop: sync.OnceFunc(func() {
+		stopPoll()
+		<-polled
+	})}, nil
 }
 
 func (r *Runner) fill(run *Run, p *Poller, wire Counters) {
@@ -235,20 +254,12 @@ func (r *Runner) interrupt(ctx context.Context, c Contender, rep int) Run {
 	}
 	run.CutAt = int64(usual / 2)
 
-	poller := NewPoller(c.Dest(), r.Want, IsCritical)
-	before, err := r.Link.Counters()
+	w, err := r.watch(ctx, c, r.Want)
 	if err != nil {
 		run.Error = err.Error()
 		return run
 	}
-	pctx, stopPoll := context.WithCancel(ctx)
-	polled := make(chan struct{})
-	start := time.Now()
-	go func() { poller.Run(pctx, start); close(polled) }()
-	stop := sync.OnceFunc(func() {
-		stopPoll()
-		<-polled
-	})
+	poller, before, stop := w.poller, w.before, w.stop
 	defer stop()
 
 	sctx, cancel := context.WithTimeout(ctx, r.timeout())

@@ -72,6 +72,19 @@ func (p *Process) Wait() error {
 	return p.err
 }
 
+// WaitContext waits for p to exit, or kills its process group when ctx
+// ends first and returns ctx's error.
+func (p *Process) WaitContext(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		p.Kill(syscall.SIGKILL)
+		<-p.done
+		return ctx.Err()
+	}
+}
+
 // Done is closed when p has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
