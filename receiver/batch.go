@@ -94,7 +94,6 @@ func (ss *Session) Flush(ctx context.Context) (map[uint64]error, error) {
 		b.st.removeSums()
 		ss.live[p] = b.e
 		ss.placed++
-		ss.bytes += b.e.Size
 		ss.s.log.Debug("placed", "path", p, "size", b.e.Size)
 		if ss.s.opt.Placed != nil {
 			ss.s.opt.Placed(p)

@@ -26,9 +26,8 @@ type Session struct {
 	// live holds, for each path offered, what the live tree holds there
 	// now: the new entry once placed or found present, else the previous
 	// manifest's entry (a failed file keeps its old version).
-	live  map[string]Entry
-	order []string        // offered paths, in offer order
-	dirs  map[string]bool // verified real directories
+	live map[string]Entry
+	dirs map[string]bool // verified real directories
 	// offeredNow holds the paths offered in this session.
 	offeredNow map[string]bool
 	failed     int // entries that did not reach the live tree
@@ -44,7 +43,6 @@ type Session struct {
 	resumed    map[string]resumedPrefix // verified prefixes of offered files
 	group      resume.Grouper
 	placed     int // files placed in this session
-	bytes      int64
 	// When the last manifest was committed, and placed at that time.
 	lastCP     time.Time
 	placedAtCP int
@@ -155,7 +153,6 @@ func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply
 		return transfer.Reply{}, err
 	}
 	ss.offeredNow[o.Path] = true
-	ss.order = append(ss.order, o.Path)
 	if prev, ok := ss.prev[o.Path]; ok {
 		ss.live[o.Path] = prev
 	}
@@ -215,7 +212,7 @@ func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply
 // files not offered yet plus every file offered.
 func (ss *Session) checkLimits(o *transfer.Offer) error {
 	lim := ss.s.opt.Limits
-	if lim.MaxEntries > 0 && len(ss.order) >= lim.MaxEntries {
+	if lim.MaxEntries > 0 && len(ss.offeredNow) >= lim.MaxEntries {
 		return fmt.Errorf("more than %d entries in one session: %w", lim.MaxEntries, transfer.ErrRefused)
 	}
 	if o.Kind != scan.File {
@@ -524,7 +521,6 @@ func (ss *Session) placeNow(o *transfer.Offer, e Entry, flags int) error {
 		return storageErr("place "+o.Path, err)
 	}
 	ss.placed++
-	ss.bytes += o.Size
 	return ss.notePlaced(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash})
 }
 
