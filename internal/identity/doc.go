@@ -35,8 +35,21 @@
 // expiry: the hub asks its allow function about the client's ID, and the
 // client compares the hub's ID with the one it was given. An empty hub ID or
 // a nil allow function admits no one; there is no setting that turns the
-// check off. Session tickets, and with them resumption and 0-RTT, are off,
-// because crypto/tls skips the check on a resumed session.
+// check off. Both checks run in VerifyConnection, which crypto/tls calls on
+// resumed handshakes too.
+//
+// # Resumption
+//
+// A hub issues a session ticket on every connection; a device that holds
+// one resumes with it: no certificates cross the link and the device offers
+// X25519 alone (see [ForDial]). The hub keeps each ticket's state in memory
+// and sends a random 16-byte name for it; a name works once, for at most 7
+// days, and only while allow still admits the peer it was issued to, so a
+// replayed first flight falls back to a full handshake that the replayer
+// cannot finish, and removing a device from the allow list ends its
+// resumptions at once. A restarted hub has forgotten every ticket. [Tickets]
+// keeps the device's ticket for one hub, in memory and optionally in a
+// file of mode 0600.
 //
 // # What each side sees when a handshake is refused
 //

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ALPN is the application protocol ferry peers negotiate.
@@ -22,17 +23,22 @@ var (
 // handshakes, possibly concurrently, and is the only place the hub learns
 // of a refused peer: the listener never returns that connection.
 //
-// Session tickets are off, because crypto/tls skips VerifyPeerCertificate on
-// a resumed session and so would not ask allow again.
+// Resumed sessions are asked about too: the hub keeps its tickets in
+// memory, honours each once, and only while allow still admits its peer
+// (see Tickets).
 func (i *Identity) ServerConfig(allow func(peer ID) bool) *tls.Config {
+	tickets := &ticketStore{allow: allow, now: time.Now}
 	return &tls.Config{
-		MinVersion:             tls.VersionTLS13,
-		Certificates:           []tls.Certificate{i.Cert},
-		NextProtos:             []string{ALPN},
-		ClientAuth:             tls.RequireAnyClientCert,
-		SessionTicketsDisabled: true,
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			id, err := soleID(raw, ErrUnknownPeer)
+		MinVersion:    tls.VersionTLS13,
+		Certificates:  []tls.Certificate{i.Cert},
+		NextProtos:    []string{ALPN},
+		ClientAuth:    tls.RequireAnyClientCert,
+		WrapSession:   tickets.wrap,
+		UnwrapSession: tickets.unwrap,
+		// Runs on full and resumed handshakes alike, unlike
+		// VerifyPeerCertificate.
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			id, err := soleID(cs.PeerCertificates, ErrUnknownPeer)
 			if err != nil {
 				return err
 			}
@@ -47,7 +53,9 @@ func (i *Identity) ServerConfig(allow func(peer ID) bool) *tls.Config {
 // ClientConfig returns the TLS configuration for dialing the hub known as
 // hub. It presents i.Cert and accepts the server only if its certificate
 // has that ID; an empty hub matches no server. Chains and names are not
-// checked (InsecureSkipVerify), because the ID pin replaces them.
+// checked (InsecureSkipVerify), because the ID pin replaces them. It keeps
+// the hub's session tickets in memory; set ClientSessionCache to a Tickets
+// with a File to keep them between runs, and dial with ForDial.
 func (i *Identity) ClientConfig(hub ID) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
@@ -55,8 +63,10 @@ func (i *Identity) ClientConfig(hub ID) *tls.Config {
 		NextProtos:   []string{ALPN},
 		// Safe only together with the pin below, which nothing can turn off.
 		InsecureSkipVerify: true,
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			id, err := soleID(raw, ErrWrongHub)
+		ClientSessionCache: &Tickets{},
+		// Runs on full and resumed handshakes alike.
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			id, err := soleID(cs.PeerCertificates, ErrWrongHub)
 			if err != nil {
 				return err
 			}
@@ -77,12 +87,12 @@ func PeerID(cs tls.ConnectionState) (ID, error) {
 	return IDOf(cs.PeerCertificates[0].Raw), nil
 }
 
-// soleID returns the ID of the only certificate in raw.
-func soleID(raw [][]byte, kind error) (ID, error) {
-	if len(raw) != 1 {
-		return "", &refusal{fmt.Sprintf("identity: peer presented %d certificates, want 1", len(raw)), kind}
+// soleID returns the ID of the only certificate in certs.
+func soleID(certs []*x509.Certificate, kind error) (ID, error) {
+	if len(certs) != 1 {
+		return "", &refusal{fmt.Sprintf("identity: peer presented %d certificates, want 1", len(certs)), kind}
 	}
-	return IDOf(raw[0]), nil
+	return IDOf(certs[0].Raw), nil
 }
 
 func orNone(id ID) string {

@@ -31,15 +31,15 @@ func TestConfigs(t *testing.T) {
 		if len(c.Certificates) != 1 || IDOf(c.Certificates[0].Certificate[0]) != id.ID {
 			t.Errorf("%s: does not present the identity's certificate", name)
 		}
-		if c.VerifyPeerCertificate == nil {
-			t.Errorf("%s: no VerifyPeerCertificate", name)
+		if c.VerifyConnection == nil {
+			t.Errorf("%s: no VerifyConnection, which runs on resumed handshakes too", name)
 		}
 	}
 	if srv.ClientAuth != tls.RequireAnyClientCert {
 		t.Errorf("server ClientAuth %v, want RequireAnyClientCert", srv.ClientAuth)
 	}
-	if !srv.SessionTicketsDisabled {
-		t.Error("server issues session tickets; resumption would skip the allow check")
+	if srv.WrapSession == nil || srv.UnwrapSession == nil {
+		t.Error("server tickets are sealed state, not single-use names kept on the hub")
 	}
 	if !cli.InsecureSkipVerify {
 		t.Error("client InsecureSkipVerify off; chain verification would reject every self-signed hub")
@@ -62,7 +62,7 @@ func TestServerVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := hub.ServerConfig(tt.allow).VerifyPeerCertificate(tt.certs, nil)
+			err := hub.ServerConfig(tt.allow).VerifyConnection(tls.ConnectionState{PeerCertificates: parsed(t, tt.certs)})
 			checkRefusal(t, err, tt.wantErr, ErrUnknownPeer)
 		})
 	}
@@ -83,10 +83,23 @@ func TestClientVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := client.ClientConfig(tt.pin).VerifyPeerCertificate(tt.certs, nil)
+			err := client.ClientConfig(tt.pin).VerifyConnection(tls.ConnectionState{PeerCertificates: parsed(t, tt.certs)})
 			checkRefusal(t, err, tt.wantErr, ErrWrongHub)
 		})
 	}
+}
+
+func parsed(t *testing.T, ders [][]byte) []*x509.Certificate {
+	t.Helper()
+	var certs []*x509.Certificate
+	for _, der := range ders {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs = append(certs, c)
+	}
+	return certs
 }
 
 func checkRefusal(t *testing.T, err error, wantMsg string, wantIs error) {
