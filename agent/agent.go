@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ferrysync/ferry/internal/bwlimit"
+	"github.com/ferrysync/ferry/internal/identity"
 	"github.com/ferrysync/ferry/prioritize"
 	"github.com/ferrysync/ferry/scan"
 	"github.com/ferrysync/ferry/transfer"
@@ -83,10 +84,18 @@ const mtuProbeBytes = 4 << 20
 func QUIC(addr string, tlsConf *tls.Config, idle time.Duration) Connect {
 	return func(ctx context.Context, hint Hint) (*Conn, error) {
 		cfg := transfer.DialConfig{Idle: idle, NoMTUProbe: hint.Bytes < mtuProbeBytes}
-		conn, stream, err := transfer.DialWith(ctx, addr, tlsConf, cfg)
+		conf, settle := identity.ForDial(tlsConf)
+		conn, stream, err := transfer.DialWith(ctx, addr, conf, cfg)
 		if err != nil {
 			return nil, err
 		}
+		go func() {
+			select {
+			case <-conn.HandshakeComplete():
+				settle(conn.ConnectionState().TLS.DidResume)
+			case <-conn.Context().Done():
+			}
+		}()
 		return &Conn{
 			Stream: stream,
 			WireBytes: func() int64 {
