@@ -7,40 +7,41 @@ import (
 
 var _ transfer.Summarizer = (*Session)(nil)
 
-// Compare implements transfer.Summarizer: a bucket need not be offered
-// when the last manifest's entries in it digest the same as the sender's
-// and the live tree still holds them as the manifest says (size and mtime
-// of files, links and directories present). Entries of matched buckets are
-// carried into the next manifest as they are.
-func (ss *Session) Compare(s *transfer.Summary) ([]bool, error) {
+// Digests implements transfer.Summarizer: the digest of each bucket of the
+// last manifest whose entries the live tree still holds as the manifest
+// says (size and mtime of files, links and directories present).
+func (ss *Session) Digests(s *transfer.Summary) ([][8]byte, []bool, error) {
 	n := len(s.Known)
 	metas := make([][]transfer.Meta, n)
-	intact := make([]bool, n)
-	for i := range intact {
-		intact[i] = true
+	have := make([]bool, n)
+	for i := range have {
+		have[i] = s.Known[i]
 	}
 	for p, e := range ss.prev {
 		b := transfer.BucketOf(p, n)
-		if !s.Known[b] || !intact[b] {
+		if !have[b] {
 			continue
 		}
 		m, ok := ss.metaOf(e)
 		if !ok {
-			intact[b] = false
+			have[b] = false
 			continue
 		}
 		metas[b] = append(metas[b], m)
 	}
-	send := make([]bool, n)
-	ss.matched = make([]bool, n)
-	for b := range send {
-		if s.Known[b] && intact[b] && transfer.BucketDigest(metas[b]) == s.Digest[b] {
-			ss.matched[b] = true
-			continue
+	digest := make([][8]byte, n)
+	for b := range digest {
+		if have[b] {
+			digest[b] = transfer.BucketDigest(metas[b])
 		}
-		send[b] = true
 	}
-	return send, nil
+	return digest, have, nil
+}
+
+// Keep implements transfer.Summarizer: the entries of the marked buckets
+// of the last manifest are carried into the next one as they are.
+func (ss *Session) Keep(buckets []bool) {
+	ss.matched = buckets
 }
 
 // metaOf returns a manifest entry's summary view, if the live tree still

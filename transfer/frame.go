@@ -22,9 +22,10 @@ const (
 	TypeCommit    Type = 8 // sender → receiver: every entry was offered, commit
 	TypeCommitted Type = 9 // receiver → sender: the restore point written
 	TypeError     Type = 10
-	// sender → receiver, right after hello: bucket digests of the plan
+	// sender → receiver, right after hello: a digest of the plan
 	TypeSummary Type = 11
-	// receiver → sender, right after welcome: the buckets to offer
+	// receiver → sender, right after welcome: whether it holds the plan,
+	// else its bucket digests
 	TypeSummaryReply Type = 12
 	// receiver → sender, after a delta reply: the blocks it holds
 	TypeBasis Type = 13
@@ -34,6 +35,9 @@ const (
 	TypeNeed Type = 15
 	// receiver → sender: the blocks of the groups needed
 	TypeBlockList Type = 16
+	// sender → receiver, after a summary reply without a match: the
+	// buckets to carry over unchanged
+	TypeKeep Type = 17
 )
 
 func (t Type) String() string {
@@ -70,6 +74,8 @@ func (t Type) String() string {
 		return "need"
 	case TypeBlockList:
 		return "block list"
+	case TypeKeep:
+		return "keep"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -95,10 +101,10 @@ func maxPayload(t Type) (int, bool) {
 		return 2 << 10, true
 	case TypeChunk:
 		return MaxChunkSize + 64, true
-	case TypeSummary:
-		return 16 + MaxBuckets/8 + 8*MaxBuckets, true
+	case TypeSummary, TypeKeep:
+		return 32 + MaxBuckets/8, true
 	case TypeSummaryReply:
-		return 16 + MaxBuckets/8, true
+		return 16 + MaxBuckets/8 + 8*MaxBuckets, true
 	case TypeBasis:
 		return 32 + 8*MaxBasisGroups, true
 	case TypeNeed:

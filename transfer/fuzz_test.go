@@ -20,8 +20,10 @@ func FuzzFrames(f *testing.F) {
 	fw.WriteFrame(TypeOffer, Offer{ID: 1, Kind: scan.File, Path: "a/b", Size: 3}.Append(nil))
 	fw.WriteFrame(TypeOffer, Offer{ID: 2, Kind: scan.Symlink, Path: "a/l", Target: "../b"}.Append(nil))
 	fw.WriteFrame(TypeReply, Reply{ID: 1, Action: Send}.Append(nil))
-	fw.WriteFrame(TypeSummary, Summary{Entries: 3, Known: []bool{true, false}, Digest: [][8]byte{{1}, {}}}.Append(nil))
-	fw.WriteFrame(TypeSummaryReply, SummaryReply{Send: []bool{false, true}}.Append(nil))
+	fw.WriteFrame(TypeSummary, Summary{Entries: 3, Known: []bool{true, false}, Root: [16]byte{1}}.Append(nil))
+	fw.WriteFrame(TypeSummaryReply, SummaryReply{Match: true}.Append(nil))
+	fw.WriteFrame(TypeSummaryReply, SummaryReply{Have: []bool{false, true}, Digest: [][8]byte{{}, {2}}}.Append(nil))
+	fw.WriteFrame(TypeKeep, Keep{Buckets: []bool{false, true}}.Append(nil))
 	fw.WriteFrame(TypeBasis, Basis{ID: 1, Avg: 8192, Group: 16, NBlocks: 3, Digests: [][8]byte{{1}}}.Append(nil))
 	fw.WriteFrame(TypeNeed, Need{ID: 1, Groups: []int{0, 2}}.Append(nil))
 	fw.WriteFrame(TypeBlockList, BlockList{ID: 1, Groups: []int{0}, Lens: [][]int{{100, 9000}}, Sums: [][]BlockHash{{{1}, {2}}}}.Append(nil))
@@ -74,11 +76,17 @@ func FuzzFrames(f *testing.F) {
 			case TypeError:
 				DecodeError(p)
 			case TypeSummary:
-				if s, err := DecodeSummary(p); err == nil && (len(s.Known) == 0 || len(s.Known) != len(s.Digest)) {
-					t.Fatalf("summary with %d buckets, %d digests accepted", len(s.Known), len(s.Digest))
+				if s, err := DecodeSummary(p); err == nil && len(s.Known) == 0 {
+					t.Fatalf("summary of no buckets accepted")
 				}
 			case TypeSummaryReply:
-				DecodeSummaryReply(p)
+				if r, err := DecodeSummaryReply(p); err == nil && !r.Match && (len(r.Have) == 0 || len(r.Have) != len(r.Digest)) {
+					t.Fatalf("summary reply with %d buckets, %d digests accepted", len(r.Have), len(r.Digest))
+				}
+			case TypeKeep:
+				if k, err := DecodeKeep(p); err == nil && len(k.Buckets) == 0 {
+					t.Fatalf("keep of no buckets accepted")
+				}
 			case TypeBasis:
 				if b, err := DecodeBasis(p); err == nil && len(b.Digests) != (b.NBlocks+b.Group-1)/b.Group {
 					t.Fatalf("basis of %d blocks in groups of %d with %d digests accepted", b.NBlocks, b.Group, len(b.Digests))

@@ -35,11 +35,17 @@ func TestMessageRoundTrip(t *testing.T) {
 		{"reply", TypeReply, func() []byte { return Reply{ID: 9, Action: Send, Offset: 4096}.Append(nil) },
 			func(p []byte) (any, error) { return DecodeReply(p) }, Reply{ID: 9, Action: Send, Offset: 4096}},
 		{"summary", TypeSummary, func() []byte {
-			return Summary{Entries: 40, Known: []bool{true, false, true}, Digest: [][8]byte{{1, 2}, {}, {3}}}.Append(nil)
+			return Summary{Entries: 40, Known: []bool{true, false, true}, Root: [16]byte{1, 2, 15: 3}}.Append(nil)
 		}, func(p []byte) (any, error) { return DecodeSummary(p) },
-			Summary{Entries: 40, Known: []bool{true, false, true}, Digest: [][8]byte{{1, 2}, {}, {3}}}},
-		{"summary reply", TypeSummaryReply, func() []byte { return SummaryReply{Send: []bool{false, true, true}}.Append(nil) },
-			func(p []byte) (any, error) { return DecodeSummaryReply(p) }, SummaryReply{Send: []bool{false, true, true}}},
+			Summary{Entries: 40, Known: []bool{true, false, true}, Root: [16]byte{1, 2, 15: 3}}},
+		{"summary reply match", TypeSummaryReply, func() []byte { return SummaryReply{Match: true}.Append(nil) },
+			func(p []byte) (any, error) { return DecodeSummaryReply(p) }, SummaryReply{Match: true}},
+		{"summary reply", TypeSummaryReply, func() []byte {
+			return SummaryReply{Have: []bool{false, true, true}, Digest: [][8]byte{{}, {1}, {2, 3}}}.Append(nil)
+		}, func(p []byte) (any, error) { return DecodeSummaryReply(p) },
+			SummaryReply{Have: []bool{false, true, true}, Digest: [][8]byte{{}, {1}, {2, 3}}}},
+		{"keep", TypeKeep, func() []byte { return Keep{Buckets: []bool{true, false, true}}.Append(nil) },
+			func(p []byte) (any, error) { return DecodeKeep(p) }, Keep{Buckets: []bool{true, false, true}}},
 		{"basis", TypeBasis, func() []byte {
 			return Basis{ID: 4, Avg: 8192, Group: 16, NBlocks: 20, Digests: [][8]byte{{1, 2}, {3}}}.Append(nil)
 		}, func(p []byte) (any, error) { return DecodeBasis(p) },

@@ -146,6 +146,8 @@ type recvSession struct {
 	// flushing holds the files finished and waiting for a Batcher flush.
 	flushing   []*incoming
 	summarized bool // a summary came (only before the first offer)
+	keepNext   bool // a keep must come next, after a reply without a match
+	have       []bool
 	// deferred holds data-less entries waiting for earlier files.
 	deferred []Offer
 	// Per class: entries offered and entries resolved; the highest class
@@ -196,9 +198,17 @@ func (rs *recvSession) run(ctx context.Context) error {
 			}
 			return fmt.Errorf("read from sender: %w", err)
 		}
+		if rs.keepNext && t != TypeKeep && t != TypeError {
+			return fmt.Errorf("expected keep after summary reply, got %v: %w", t, ErrProtocol)
+		}
 		switch t {
 		case TypeSummary:
-			err = rs.summary(p)
+			var done bool
+			if done, err = rs.summary(ctx, p); done && err == nil {
+				return nil
+			}
+		case TypeKeep:
+			err = rs.keep(p)
 		case TypeOffer:
 			err = rs.offer(ctx, p)
 		case TypeChunk:
@@ -254,29 +264,75 @@ func (rs *recvSession) handshake() error {
 	return rs.fw.WriteFrame(TypeWelcome, Welcome{Version: v, Head: rs.sink.Head()}.Append(nil))
 }
 
-// summary answers the sender's bucket digests; it may only come first.
-func (rs *recvSession) summary(p []byte) error {
+// summary answers the sender's digest of its plan; it may only come first.
+// When the receiver holds every entry of the plan as it is, it commits at
+// once and the session is done.
+func (rs *recvSession) summary(ctx context.Context, p []byte) (done bool, err error) {
 	if rs.lastID != 0 || rs.summarized {
-		return fmt.Errorf("summary after the first offer or twice: %w", ErrProtocol)
+		return false, fmt.Errorf("summary after the first offer or twice: %w", ErrProtocol)
 	}
 	rs.summarized = true
 	s, err := DecodeSummary(p)
 	if err != nil {
+		return false, err
+	}
+	n := len(s.Known)
+	digest, have := make([][8]byte, n), make([]bool, n)
+	sz, ok := rs.sink.(Summarizer)
+	if ok {
+		if digest, have, err = sz.Digests(&s); err != nil {
+			return false, fmt.Errorf("compare summary: %w", err)
+		}
+		if len(digest) != n || len(have) != n {
+			return false, fmt.Errorf("compare summary: %d answers for %d buckets: %w", len(have), n, ErrInternal)
+		}
+	}
+	match := ok
+	all := true
+	for b, k := range s.Known {
+		match = match && (!k || have[b])
+		all = all && k
+	}
+	if match && SummaryRoot(s.Known, digest) == s.Root {
+		sz.Keep(s.Known)
+		if err := rs.fw.WriteFrame(TypeSummaryReply, SummaryReply{Match: true}.Append(nil)); err != nil {
+			return false, err
+		}
+		if !all {
+			return false, nil
+		}
+		return true, rs.commit(ctx, Commit{Complete: true}.Append(nil))
+	}
+	for b, k := range s.Known {
+		have[b] = have[b] && k
+	}
+	rs.have, rs.keepNext = have, true
+	return false, rs.fw.WriteFrame(TypeSummaryReply, SummaryReply{Have: have, Digest: digest}.Append(nil))
+}
+
+// keep carries over the buckets the sender found unchanged after a summary
+// reply without a match.
+func (rs *recvSession) keep(p []byte) error {
+	if !rs.keepNext {
+		return fmt.Errorf("keep without a summary reply that asked for it: %w", ErrProtocol)
+	}
+	rs.keepNext = false
+	k, err := DecodeKeep(p)
+	if err != nil {
 		return err
 	}
-	send := make([]bool, len(s.Known))
-	for i := range send {
-		send[i] = true
+	if len(k.Buckets) != len(rs.have) {
+		return fmt.Errorf("keep of %d buckets, summary had %d: %w", len(k.Buckets), len(rs.have), ErrProtocol)
+	}
+	for b, keep := range k.Buckets {
+		if keep && !rs.have[b] {
+			return fmt.Errorf("keep of bucket %d, which this receiver does not hold: %w", b, ErrProtocol)
+		}
 	}
 	if sz, ok := rs.sink.(Summarizer); ok {
-		if send, err = sz.Compare(&s); err != nil {
-			return fmt.Errorf("compare summary: %w", err)
-		}
-		if len(send) != len(s.Known) {
-			return fmt.Errorf("compare summary: %d answers for %d buckets: %w", len(send), len(s.Known), ErrInternal)
-		}
+		sz.Keep(k.Buckets)
 	}
-	return rs.fw.WriteFrame(TypeSummaryReply, SummaryReply{Send: send}.Append(nil))
+	return nil
 }
 
 func (rs *recvSession) offer(ctx context.Context, p []byte) error {

@@ -172,13 +172,16 @@ func (ss *sendSession) run(ctx context.Context) (Result, error) {
 		}
 	}
 	sum, buckets := ss.summarize(items)
-	send, err := ss.handshake(sum)
+	send, done, err := ss.handshake(sum)
 	if err != nil {
 		ss.rw.Close()
 		return ss.res, err
 	}
 	if send != nil {
 		items = ss.skipUnchanged(items, buckets, send)
+	}
+	if done {
+		return ss.res, nil
 	}
 	ss.byID = make(map[uint64]*pending)
 	ss.buf = make([]byte, max(ss.cfg.ChunkSize, MaxAutoChunk))
@@ -270,45 +273,74 @@ func (ss *sendSession) stop(readDone <-chan struct{}) {
 }
 
 // handshake sends hello (and the summary, if any) and reads the welcome
-// (and the summary reply): one round trip. It returns which buckets the
-// receiver wants offered, nil to offer everything.
-func (ss *sendSession) handshake(sum *Summary) ([]bool, error) {
+// (and the summary reply): one round trip. It returns which buckets to
+// offer, nil to offer everything, and whether the receiver already holds
+// the whole plan and committed (then there is nothing more to do).
+func (ss *sendSession) handshake(sum *Summary) (send []bool, done bool, err error) {
 	if err := ss.fw.WriteFrame(TypeHello, Hello{MinVersion: MinVersion, MaxVersion: MaxVersion}.Append(nil)); err != nil {
-		return nil, fmt.Errorf("send hello: %w", err)
+		return nil, false, fmt.Errorf("send hello: %w", err)
 	}
 	if sum != nil {
+		sum.Root = SummaryRoot(sum.Known, sum.Digest)
 		if err := ss.fw.WriteFrame(TypeSummary, sum.Append(nil)); err != nil {
-			return nil, fmt.Errorf("send summary: %w", err)
+			return nil, false, fmt.Errorf("send summary: %w", err)
 		}
 	}
 	if err := ss.fw.Flush(); err != nil {
-		return nil, fmt.Errorf("send hello: %w", err)
+		return nil, false, fmt.Errorf("send hello: %w", err)
 	}
 	p, err := ss.expect(TypeWelcome)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	w, err := DecodeWelcome(p)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if w.Version < MinVersion || w.Version > MaxVersion {
-		return nil, fmt.Errorf("receiver chose protocol version %d, this sender speaks %d to %d: %w", w.Version, MinVersion, MaxVersion, ErrVersion)
+		return nil, false, fmt.Errorf("receiver chose protocol version %d, this sender speaks %d to %d: %w", w.Version, MinVersion, MaxVersion, ErrVersion)
 	}
 	if sum == nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	if p, err = ss.expect(TypeSummaryReply); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	r, err := DecodeSummaryReply(p)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if len(r.Send) != len(sum.Known) {
-		return nil, fmt.Errorf("summary reply for %d buckets, sent %d: %w", len(r.Send), len(sum.Known), ErrProtocol)
+	n := len(sum.Known)
+	send = make([]bool, n)
+	if r.Match {
+		all := true
+		for b, k := range sum.Known {
+			send[b] = !k
+			all = all && k
+		}
+		if !all {
+			return send, false, nil
+		}
+		if p, err = ss.expect(TypeCommitted); err != nil {
+			return nil, false, err
+		}
+		if ss.res.Committed, err = DecodeCommitted(p); err != nil {
+			return nil, false, err
+		}
+		return send, true, nil
 	}
-	return r.Send, nil
+	if len(r.Have) != n {
+		return nil, false, fmt.Errorf("summary reply for %d buckets, sent %d: %w", len(r.Have), n, ErrProtocol)
+	}
+	keep := make([]bool, n)
+	for b := range keep {
+		keep[b] = sum.Known[b] && r.Have[b] && r.Digest[b] == sum.Digest[b]
+		send[b] = !keep[b]
+	}
+	if err := ss.fw.WriteFrame(TypeKeep, Keep{Buckets: keep}.Append(nil)); err != nil {
+		return nil, false, fmt.Errorf("send keep: %w", err)
+	}
+	return send, false, nil
 }
 
 // expect reads the next frame, which must be of type t or an error.
