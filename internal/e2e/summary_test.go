@@ -11,14 +11,21 @@ import (
 	"github.com/ferrysync/ferry/prioritize"
 )
 
+// unchangedBudget bounds an unchanged re-run over QUIC, handshake included,
+// in UDP payload bytes both ways. quic-go pads three handshake datagrams to
+// 1200 bytes (the client's first and second flights, the hub's first), so
+// no QUIC run costs less than 3,600 bytes; a resumed session adds about 400.
+const unchangedBudget = 4 << 10
+
 // TestUnchangedRerun: with the sender's hash cache warm, an unchanged tree
-// is settled by bucket digests without one offer, and writes no new
-// manifest; one changed file costs the offers of its bucket only.
+// of 10,000 files is settled by one digest in one round trip after a
+// resumed handshake, without one offer and without a new manifest; one
+// changed file costs the offers of its bucket only.
 func TestUnchangedRerun(t *testing.T) {
 	src := t.TempDir()
 	var ns []node
-	for i := range 2000 {
-		ns = append(ns, node{path: fmt.Sprintf("d%02d/f%04d.txt", i%50, i), data: fmt.Sprintf("file %d\n", i)})
+	for i := range 10_000 {
+		ns = append(ns, node{path: fmt.Sprintf("d%02d/f%05d.txt", i%50, i), data: fmt.Sprintf("file %d\n", i)})
 	}
 	build(t, src, ns)
 	// Hashes of files modified in the last seconds are not cached (they
@@ -29,37 +36,43 @@ func TestUnchangedRerun(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := startHub(t, map[identity.ID]string{dev.ID: "edge"})
-	connect := agent.QUIC(h.addr, dev.ClientConfig(h.id.ID), 0)
+	m := meterWire(t, h.addr)
+	connect := agent.QUIC(m.addr, dev.ClientConfig(h.id.ID), 0)
 	cache := filepath.Join(t.TempDir(), "cache")
-	run := func() agent.Report {
+	run := func() (agent.Report, int64) {
 		t.Helper()
-		rep, err := sendCached(t, src, cache, connect)
+		var rep agent.Report
+		var err error
+		wire := m.during(func() { rep, err = sendCached(t, src, cache, connect) })
 		if err != nil {
 			t.Fatal(err)
 		}
-		return rep
+		return rep, wire
 	}
-	first := run()
-	second := run()
+	first, firstWire := run()
+	second, wire := run()
 	if second.Offered != 0 || second.PayloadBytes != 0 {
 		t.Errorf("unchanged re-run offered %d entries, sent %d bytes; want none", second.Offered, second.PayloadBytes)
 	}
-	if second.Committed.Seq != first.Committed.Seq {
-		t.Errorf("unchanged re-run committed manifest %d after %d; want the same restore point", second.Committed.Seq, first.Committed.Seq)
+	if second.Committed.Seq != first.Committed.Seq || !second.Committed.Complete {
+		t.Errorf("unchanged re-run reported restore point %+v after %+v; want the same, complete", second.Committed, first.Committed)
 	}
-	t.Logf("unchanged re-run of %d entries: %d wire bytes in %v (first run %d in %v)", len(ns), second.WireBytes, second.Elapsed, first.WireBytes, first.Elapsed)
+	t.Logf("unchanged re-run of %d entries: %d bytes of UDP payload in %v (first run %d in %v)", len(ns), wire, second.Elapsed, firstWire, first.Elapsed)
+	if wire > unchangedBudget {
+		t.Errorf("unchanged re-run cost %d bytes of UDP payload, want at most %d", wire, unchangedBudget)
+	}
 
-	p := filepath.Join(src, "d07/f0007.txt")
+	p := filepath.Join(src, "d07/f00007.txt")
 	if err := os.WriteFile(p, []byte("changed\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	os.Chtimes(p, old, old)
-	third := run()
+	third, wire := run()
 	if third.FilesSent != 1 || third.Offered > 3*16 {
 		t.Errorf("one changed file: sent %d files, offered %d entries; want 1 file and one bucket's offers", third.FilesSent, third.Offered)
 	}
 	sameTree(t, src, filepath.Join(h.root, "edge"))
-	t.Logf("one changed file: %d offers, %d wire bytes", third.Offered, third.WireBytes)
+	t.Logf("one changed file: %d offers, %d bytes of UDP payload", third.Offered, wire)
 }
 
 func sendCached(t *testing.T, src, cache string, connect agent.Connect) (agent.Report, error) {
