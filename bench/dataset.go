@@ -22,6 +22,7 @@ const (
 	KindLog      Kind = "log"      // small compressible text
 	KindMedia    Kind = "media"    // incompressible, a few MiB
 	KindDB       Kind = "db"       // 8 MiB of database-like pages
+	KindImage    Kind = "image"    // a compressed firmware image: incompressible
 )
 
 // FileSpec is one file of the data set: its content is a pure function of
@@ -33,12 +34,15 @@ type FileSpec struct {
 	Index int // position in Dataset.Files, also the content seed
 }
 
-// Dataset describes a generated tree. Build it with NewDataset; write it with
-// Write.
+// Dataset describes a generated tree. Build it with NewDataset or
+// NewLargeDataset; write it with Write.
 type Dataset struct {
 	Seed  uint64
 	Scale float64
 	Files []FileSpec // sorted by Path
+	// Large marks the set of a few large files (NewLargeDataset), whose
+	// content is drawn from a stream of its own.
+	Large bool
 }
 
 // Shape at scale 1. The counts scale linearly (at least one of each kind);
@@ -178,7 +182,11 @@ var baseTime = time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
 
 // Content returns the bytes of file f.
 func (d *Dataset) Content(f FileSpec) []byte {
-	r := rand.New(rand.NewChaCha8(contentSeed(d.Seed, uint64(f.Index))))
+	tag := mainTag
+	if d.Large {
+		tag = largeTag
+	}
+	r := rand.New(rand.NewChaCha8(contentSeed(d.Seed, uint64(f.Index), tag)))
 	switch f.Kind {
 	case KindCritical:
 		return criticalContent(r, f)
@@ -186,16 +194,24 @@ func (d *Dataset) Content(f FileSpec) []byte {
 		return logContent(r, f)
 	case KindMedia:
 		return mediaContent(r, f)
+	case KindImage:
+		return imageContent(r, f)
 	default:
 		return dbContent(r, f)
 	}
 }
 
-func contentSeed(seed, index uint64) [32]byte {
+// Tags that keep the two data sets' content streams apart.
+const (
+	mainTag  = "ferry-bench-data"
+	largeTag = "ferry-bench-larg"
+)
+
+func contentSeed(seed, index uint64, tag string) [32]byte {
 	var s [32]byte
 	binary.LittleEndian.PutUint64(s[0:], seed)
 	binary.LittleEndian.PutUint64(s[8:], index)
-	copy(s[16:], "ferry-bench-data")
+	copy(s[16:], tag)
 	return s
 }
 
@@ -250,7 +266,7 @@ func (d *Dataset) Edit(dir string, generation int) (undo func() error, err error
 	if _, err := fh.ReadAt(old, off); err != nil {
 		return nil, err
 	}
-	r := rand.New(rand.NewChaCha8(contentSeed(d.Seed^0xed17, uint64(generation))))
+	r := rand.New(rand.NewChaCha8(contentSeed(d.Seed^0xed17, uint64(generation), mainTag)))
 	page := make([]byte, EditSize)
 	fillPage(r, page, uint32(off/pageSize), int64(1_800_000_000+generation*1000))
 	if _, err := fh.WriteAt(page, off); err != nil {
