@@ -26,8 +26,10 @@ type Contender interface {
 	// Ignore reports whether a path relative to Dest is the contender's
 	// own state, which is not part of the tree.
 	Ignore(rel string) bool
-	// Sync pushes env.Src to Dest through the link and returns once the
-	// sender has exited. Cancelling ctx kills the sender's process group.
+	// Sync pushes env.Src (read at each call: the runner points it at
+	// the large-file set for those runs) to Dest through the link and
+	// returns once the sender has exited. Cancelling ctx kills the
+	// sender's process group.
 	Sync(ctx context.Context) (SyncInfo, error)
 	// Settle waits, after a killed Sync and a restored link, until the
 	// receiving side has let go of the killed session.
@@ -39,7 +41,7 @@ type Contender interface {
 // Env is what contenders share within a preset.
 type Env struct {
 	Link     *Link
-	Src      string   // the source tree (host path)
+	Src      string   // the source tree the next Sync pushes (host path)
 	Work     string   // a private scratch directory per contender
 	Critical []string // ferry --critical patterns for the critical files
 	Bin      Binaries
@@ -60,7 +62,13 @@ type Binaries struct {
 }
 
 // ContenderNames lists the contenders NewContender knows, in table order.
-var ContenderNames = []string{"ferry", "rsync", "rsync-z"}
+var ContenderNames = []string{"ferry", "rsync", "rsync-z", "rsync-nopartial"}
+
+// LargeOnly reports whether the contender called name runs only on the
+// large-file set: rsync without --partial differs from rsync only in what
+// it keeps of a file cut short, which the main data set's small files
+// hardly show.
+func LargeOnly(name string) bool { return name == "rsync-nopartial" }
 
 // NewContender returns the contender called name.
 func NewContender(name string) (Contender, error) {
@@ -68,9 +76,11 @@ func NewContender(name string) (Contender, error) {
 	case "ferry":
 		return &Ferry{}, nil
 	case "rsync":
-		return &Rsync{name: "rsync", port: 2201}, nil
+		return &Rsync{name: "rsync", port: 2201, partial: true}, nil
 	case "rsync-z":
-		return &Rsync{name: "rsync-z", port: 2202, compress: true}, nil
+		return &Rsync{name: "rsync-z", port: 2202, partial: true, compress: true}, nil
+	case "rsync-nopartial":
+		return &Rsync{name: "rsync-nopartial", port: 2203}, nil
 	}
 	return nil, fmt.Errorf("unknown contender %q (want one of %s)", name, strings.Join(ContenderNames, ", "))
 }

@@ -1,7 +1,8 @@
 // Package bench is ferry's comparison benchmark: ferry against rsync over ssh
-// (with and without -z) on the same emulated thin link, in one session, with
-// ratios computed pair by pair. The command is bench/cmd/ferry-bench, run as
-// root through `go tool task bench` (see the [bench] issue for the spec).
+// (with and without -z, and on the large-file set without --partial) on the
+// same emulated thin link, in one session, with ratios computed pair by
+// pair. The command is bench/cmd/ferry-bench, run as root through
+// `go tool task bench` (see the [bench] issue for the spec).
 //
 // # What a session does
 //
@@ -11,14 +12,18 @@
 //     files under zz-site/ (a directory that sorts last), thousands of small
 //     compressible logs, a few incompressible media files of a few MiB and
 //     two 8 MiB database-like files. Scale 1 is about 1,500 files and
-//     59.5 MB (the issue's reference: 1,542 files, 61 MB).
+//     59.5 MB (the issue's reference: 1,542 files, 61 MB). For presets
+//     with interruption runs, also the large-file set (NewLargeDataset):
+//     four files, about 38 MB at scale 1, sized per preset (LargeScale).
 //  3. Joins two network namespaces (fb-src, fb-dst) with a veth pair and
 //     shapes both ends with tbf at the preset's rate (Link). The host's
 //     filesystem is shared by both namespaces, so the benchmark sees the
 //     destination directory directly.
 //  4. For every repetition and contender, in a rotating order: an initial
 //     sync into an empty destination, an unchanged re-run, and a 4 KiB edit in
-//     the middle of an 8 MiB file; then one interruption run per contender.
+//     the middle of an 8 MiB file; then one interruption run per contender;
+//     then, on the large-file set, an uninterrupted first sync and an
+//     interruption run per contender.
 //     A Poller watches the destination from outside every 50 ms, comparing
 //     each final path with the source (size, then BLAKE3), to time the
 //     critical files and to catch any partial file at a final path. Every run
@@ -41,6 +46,13 @@
 // the data set and by the contender's own uninterrupted run, and whether the
 // poller ever saw a partial file at a final path during either attempt.
 //
+// The same run on the large-file set cuts at half of the contender's
+// uninterrupted sync of that set, taken just before. There the file in
+// flight at the cut is several MiB, and what a tool keeps of it decides the
+// second attempt's cost; rsync-nopartial (`rsync -a`, which deletes the
+// partial file and sends it again from zero) runs on this set only
+// (LargeOnly).
+//
 // # Adding a contender
 //
 // A contender is anything that implements Contender:
@@ -61,7 +73,8 @@
 // namespace (env.Link.DstNS, address env.Link.DstIP) and prepares keys or
 // identities in env.Work. Reset empties the destination and every cache the
 // contender keeps, so that the next Sync is a first sync. Sync pushes
-// env.Src to Dest() through the link, running the sending side in the
+// env.Src (read at each call: it changes for the large-file set) to Dest()
+// through the link, running the sending side in the
 // source namespace (env.Link.SrcCmd), and returns when the sender has
 // exited; it must kill the sender's whole process group at once when ctx
 // is cancelled (that is how the interruption run kills it). Settle is
@@ -79,6 +92,9 @@
 //	lossy     ferry alone: 2 Mbit/s tbf plus ferry-netsim in the destination
 //	          namespace adding 300 ms one-way delay (600 ms RTT) and 1%
 //	          random loss each way; reports link utilisation
+//
+// The large-file set is full size (LargeScale 1) at cellular and lan and a
+// fifth at edge, where it runs only with --interrupts.
 //
 // The kernels this runs on have no netem, so delay and loss exist only for
 // UDP, through the project's proxy; rsync (TCP) is therefore compared with

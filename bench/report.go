@@ -54,7 +54,7 @@ func Markdown(s *Session) string {
 	fmt.Fprintf(&b, "- **Data set**: seed %d, %d files, %s (%d bytes): %s. Critical files: %d, %s, under zz-site/ (sorts last)\n",
 		s.Seed, s.DataFiles, Bytes(float64(s.DataBytes)), s.DataBytes, describeKinds(s), s.CritFiles, Bytes(float64(s.CritBytes)))
 	fmt.Fprintf(&b, "- **Versions**:")
-	for _, c := range s.Contenders {
+	for _, c := range s.allContenders() {
 		fmt.Fprintf(&b, " %s: %s;", c, s.Versions[c])
 	}
 	b.WriteString("\n")
@@ -62,13 +62,20 @@ func Markdown(s *Session) string {
 		s.Repetitions, strings.Join(p.Scenarios, ", "))
 	if s.Interrupts > 0 {
 		fmt.Fprintf(&b, "; %d interruption run(s) per contender", s.Interrupts)
+		if s.LargeFiles > 0 {
+			b.WriteString(" on this data set and as many on the large-file set (its own section below)")
+		}
 	}
 	b.WriteString(". Figures are median (min–max); ratios are taken repetition by repetition, then summarized.\n")
 	if s.Repetitions == 1 {
 		b.WriteString("- **One repetition only** at this preset (to keep the session's time down): figures are single runs, without a spread.\n")
 	}
 	if s.Interrupts == 0 && !p.FerryOnly() {
-		b.WriteString("- **No interruption run** at this preset (its byte counts do not depend on the rate, and it would double the preset's time; `--interrupts 1` adds it).\n")
+		b.WriteString("- **No interruption run** at this preset, on either data set (its byte counts do not depend on the rate, and it would double the preset's time; `--interrupts 1` adds it")
+		if p.LargeScale > 0 && p.LargeScale != 1 {
+			fmt.Fprintf(&b, ", with the large-file set at %g× --scale so that its passes stay short", p.LargeScale)
+		}
+		b.WriteString(").\n")
 	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
@@ -79,6 +86,7 @@ func Markdown(s *Session) string {
 		lossyTable(&b, s)
 	} else {
 		mainTable(&b, s)
+		largeTable(&b, s)
 		targets(&b, s)
 	}
 	if f := s.Failed(); len(f) > 0 {
@@ -88,6 +96,17 @@ func Markdown(s *Session) string {
 		}
 	}
 	return b.String()
+}
+
+// allContenders lists the contenders of both data sets, in table order.
+func (s *Session) allContenders() []string {
+	cs := slices.Clone(s.Contenders)
+	for _, c := range s.LargeContenders {
+		if !slices.Contains(cs, c) {
+			cs = append(cs, c)
+		}
+	}
+	return cs
 }
 
 func describeKinds(s *Session) string {
@@ -118,61 +137,21 @@ func mainTable(b *strings.Builder, s *Session) {
 		{"4 KiB edit in an 8 MiB file, wire bytes", ScenarioEdit, MetricWire, Bytes, true},
 		{"interrupted at ~50%: wire bytes over both attempts / data bytes", ScenarioInterrupt, s.perData, Ratio, true},
 	}
-	ref := ""
-	var others []string
-	if slices.Contains(s.Contenders, "ferry") && len(s.Contenders) > 1 {
-		ref = "ferry"
-		for _, c := range s.Contenders {
-			if c != ref {
-				others = append(others, c)
-			}
-		}
-	}
-	b.WriteString("| metric |")
-	for _, c := range s.Contenders {
-		fmt.Fprintf(b, " %s |", c)
-	}
-	for _, o := range others {
-		fmt.Fprintf(b, " %s/%s |", ref, o)
-	}
-	b.WriteString("\n|---|")
-	b.WriteString(strings.Repeat("---:|", len(s.Contenders)+len(others)))
-	b.WriteString("\n")
-	for _, r := range rows {
-		if s.Reps(r.sc) == 0 || !slices.Contains(append(slices.Clone(s.Preset.Scenarios), ScenarioInterrupt), r.sc) {
-			continue
-		}
-		fmt.Fprintf(b, "| %s |", r.label)
-		for _, c := range s.Contenders {
-			fmt.Fprintf(b, " %s |", s.Summary(c, r.sc, r.m).Format(r.f))
-		}
-		for _, o := range others {
-			if r.ratios {
-				fmt.Fprintf(b, " %s |", s.RatioSummary(ref, o, r.sc, r.m).Format(Ratio))
-			} else {
-				b.WriteString(" |")
-			}
-		}
-		b.WriteString("\n")
-	}
+	ran := append(slices.Clone(s.Preset.Scenarios), ScenarioInterrupt)
+	rows = slices.DeleteFunc(rows, func(r row) bool { return s.Reps(r.sc) == 0 || !slices.Contains(ran, r.sc) })
+	t := newTable(b, s, s.Contenders, rows)
 	if s.Interrupts > 0 {
-		b.WriteString("| interrupted: wire bytes over both attempts / own uninterrupted run |")
-		for _, c := range s.Contenders {
-			fmt.Fprintf(b, " %s |", Summarize(s.ownInterruptRatios(c)).Format(Ratio))
-		}
-		b.WriteString(strings.Repeat(" |", len(others)) + "\n")
+		t.line("interrupted: wire bytes over both attempts / own uninterrupted run", func(c string) string {
+			return Summarize(s.ownInterruptRatios(c, ScenarioInitial, ScenarioInterrupt)).Format(Ratio)
+		})
 	}
-	b.WriteString("| partial file seen at a final path (runs) |")
-	for _, c := range s.Contenders {
-		fmt.Fprintf(b, " %s |", s.tornSummary(c))
-	}
-	b.WriteString(strings.Repeat(" |", len(others)) + "\n")
-	b.WriteString("| runs ok / failed |")
-	for _, c := range s.Contenders {
-		ok, bad := s.count(c)
-		fmt.Fprintf(b, " %d / %d |", ok, bad)
-	}
-	b.WriteString(strings.Repeat(" |", len(others)) + "\n")
+	t.line("partial file seen at a final path (runs)", func(c string) string {
+		return s.tornSummary(c, ScenarioInterrupt, s.Preset.Scenarios)
+	})
+	t.line("runs ok / failed", func(c string) string {
+		ok, bad := s.count(c, ran)
+		return fmt.Sprintf("%d / %d", ok, bad)
+	})
 	fmt.Fprintf(b, "\nPhysical floor for the critical files: %s s (%s at %s%s).\n",
 		Seconds(s.Preset.Floor(s.CritBytes)), Bytes(float64(s.CritBytes)), RateString(s.Preset.Rate), handshakeNote(s.Preset))
 }
@@ -184,21 +163,79 @@ func handshakeNote(p Preset) string {
 	return fmt.Sprintf(" plus 1.5 RTT of %v for the handshake and the last byte's trip", p.RTT())
 }
 
-// ownInterruptRatios divides each interruption run's wire bytes by the
-// median of the same contender's uninterrupted initial runs.
-func (s *Session) ownInterruptRatios(c string) []float64 {
-	base := s.Summary(c, ScenarioInitial, MetricWire).Median
+// table writes a markdown table of contenders cs, with a column of ratios
+// ferry/other for each other contender if ferry is among them.
+type table struct {
+	b      *strings.Builder
+	cs     []string
+	others []string
+}
+
+// newTable writes the header and the rows.
+func newTable(b *strings.Builder, s *Session, cs []string, rows []row) *table {
+	t := &table{b: b, cs: cs}
+	if slices.Contains(cs, "ferry") {
+		for _, c := range cs {
+			if c != "ferry" {
+				t.others = append(t.others, c)
+			}
+		}
+	}
+	b.WriteString("| metric |")
+	for _, c := range cs {
+		fmt.Fprintf(b, " %s |", c)
+	}
+	for _, o := range t.others {
+		fmt.Fprintf(b, " ferry/%s |", o)
+	}
+	b.WriteString("\n|---|")
+	b.WriteString(strings.Repeat("---:|", len(cs)+len(t.others)))
+	b.WriteString("\n")
+	for _, r := range rows {
+		fmt.Fprintf(b, "| %s |", r.label)
+		for _, c := range cs {
+			fmt.Fprintf(b, " %s |", s.Summary(c, r.sc, r.m).Format(r.f))
+		}
+		for _, o := range t.others {
+			if r.ratios {
+				fmt.Fprintf(b, " %s |", s.RatioSummary("ferry", o, r.sc, r.m).Format(Ratio))
+			} else {
+				b.WriteString(" |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return t
+}
+
+// line writes a row with one cell per contender and none for the ratios.
+func (t *table) line(label string, cell func(c string) string) {
+	fmt.Fprintf(t.b, "| %s |", label)
+	for _, c := range t.cs {
+		fmt.Fprintf(t.b, " %s |", cell(c))
+	}
+	t.b.WriteString(strings.Repeat(" |", len(t.others)) + "\n")
+}
+
+// ownInterruptRatios divides each run of the interruption scenario sc by
+// the median wire bytes of the same contender's uninterrupted runs of
+// scenario base on the same data set.
+func (s *Session) ownInterruptRatios(c, base, sc string) []float64 {
+	baseline := s.Summary(c, base, MetricWire).Median
 	var out []float64
-	for _, v := range s.Values(c, ScenarioInterrupt, s.Interrupts, MetricWire) {
-		if !math.IsNaN(v) && base > 0 {
-			out = append(out, v/base)
+	for _, v := range s.Values(c, sc, s.Reps(sc), MetricWire) {
+		if !math.IsNaN(v) && baseline > 0 {
+			out = append(out, v/baseline)
 		}
 	}
 	return out
 }
 
-func (s *Session) tornSummary(c string) string {
-	var intr, intrN, other, otherN int
+// tornSummary counts contender c's runs of the interruption scenario intr
+// and of the scenarios others in which the poller saw a partial file at a
+// final path.
+func (s *Session) tornSummary(c, intr string, others []string) string {
+	var intrT, intrN, other, otherN int
 	for _, r := range s.Runs {
 		if r.Contender != c {
 			continue
@@ -207,25 +244,28 @@ func (s *Session) tornSummary(c string) string {
 		if len(r.Torn) > 0 {
 			torn = 1
 		}
-		if r.Scenario == ScenarioInterrupt {
-			intr, intrN = intr+torn, intrN+1
-		} else {
+		switch {
+		case r.Scenario == intr:
+			intrT, intrN = intrT+torn, intrN+1
+		case slices.Contains(others, r.Scenario):
 			other, otherN = other+torn, otherN+1
 		}
 	}
 	verdict := "no"
-	if intr+other > 0 {
+	if intrT+other > 0 {
 		verdict = "**yes**"
 	}
 	if intrN == 0 {
 		return fmt.Sprintf("%s (%d of %d)", verdict, other, otherN)
 	}
-	return fmt.Sprintf("%s (interrupted: %d of %d; others: %d of %d)", verdict, intr, intrN, other, otherN)
+	return fmt.Sprintf("%s (interrupted: %d of %d; others: %d of %d)", verdict, intrT, intrN, other, otherN)
 }
 
-func (s *Session) count(c string) (ok, bad int) {
+// count returns how many of contender c's runs of the scenarios scs went
+// well and how many failed.
+func (s *Session) count(c string, scs []string) (ok, bad int) {
 	for _, r := range s.Runs {
-		if r.Contender == c {
+		if r.Contender == c && slices.Contains(scs, r.Scenario) {
 			if r.OK {
 				ok++
 			} else {
@@ -311,9 +351,14 @@ func targets(b *strings.Builder, s *Session) {
 			fmt.Sprintf("%s%% more bytes", pct(w.Median-1)))
 	}
 	if s.Interrupts > 0 {
-		ir := Summarize(s.ownInterruptRatios("ferry"))
+		ir := Summarize(s.ownInterruptRatios("ferry", ScenarioInitial, ScenarioInterrupt))
 		line("interruption: both attempts at most 1.01× its own uninterrupted run", ir, ir.Format(Ratio)+"×",
 			ir.Median <= TargetInterruptRatio, fmt.Sprintf("%s%% over the run, the target allows 1%%", pct(ir.Median-1)))
+		if s.LargeFiles > 0 {
+			lr := Summarize(s.ownInterruptRatios("ferry", ScenarioLarge, ScenarioLargeInterrupt))
+			line("interruption, a few large files: both attempts at most 1.01× its own uninterrupted run", lr, lr.Format(Ratio)+"×",
+				lr.Median <= TargetInterruptRatio, fmt.Sprintf("%s%% over the run, the target allows 1%%", pct(lr.Median-1)))
+		}
 	}
 	u := s.Summary("ferry", ScenarioUnchanged, MetricWire)
 	line("unchanged re-run: at most 3 KiB", u, u.Format(Bytes), u.Median <= TargetUnchangedBytes,

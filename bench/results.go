@@ -11,6 +11,11 @@ const (
 	ScenarioUnchanged = "unchanged" // the same sync again, nothing changed
 	ScenarioEdit      = "edit"      // EditSize bytes changed in the middle of an 8 MiB file
 	ScenarioInterrupt = "interrupt" // link cut at half, sender killed, link back, sync again
+
+	// On the large-file set, once per interruption run: an uninterrupted
+	// first sync, then the interruption.
+	ScenarioLarge          = "large"
+	ScenarioLargeInterrupt = "large-interrupt"
 )
 
 // Run is one measured run of one contender.
@@ -70,6 +75,13 @@ type Session struct {
 	Start, End  time.Time
 	Repetitions int
 	Interrupts  int
+	// The large-file set, if this preset ran it (LargeFiles > 0), and the
+	// contenders that ran on it: Contenders plus those that run there only.
+	LargeScale      float64
+	LargeBytes      int64
+	LargeFiles      int
+	LargeSpecs      []FileSpec
+	LargeContenders []string
 }
 
 // Metric extracts one figure from a run; NaN if it does not apply.
@@ -93,7 +105,8 @@ func (s *Session) Values(c, sc string, n int, m Metric) []float64 {
 
 // Reps returns how many repetitions scenario sc has.
 func (s *Session) Reps(sc string) int {
-	if sc == ScenarioInterrupt {
+	switch sc {
+	case ScenarioInterrupt, ScenarioLarge, ScenarioLargeInterrupt:
 		return s.Interrupts
 	}
 	return s.Repetitions

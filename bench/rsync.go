@@ -13,13 +13,14 @@ import (
 	"time"
 )
 
-// Rsync runs `rsync -a --partial` (with -z if compress) in the source
-// namespace over ssh to an sshd of its own in the destination namespace,
-// started with a temporary host key and one authorized key. rsync has no
-// priority mechanism: it sends in name order.
+// Rsync runs `rsync -a` (with --partial if partial, -z if compress) in the
+// source namespace over ssh to an sshd of its own in the destination
+// namespace, started with a temporary host key and one authorized key.
+// rsync has no priority mechanism: it sends in name order.
 type Rsync struct {
 	name     string
 	port     int
+	partial  bool
 	compress bool
 
 	env  *Env
@@ -43,7 +44,10 @@ func (r *Rsync) Dest() string { return r.dest }
 func (r *Rsync) Ignore(string) bool { return false }
 
 func (r *Rsync) args() []string {
-	a := []string{"-a", "--partial"}
+	a := []string{"-a"}
+	if r.partial {
+		a = append(a, "--partial")
+	}
 	if r.compress {
 		a = append(a, "-z")
 	}
@@ -156,7 +160,8 @@ func (r *Rsync) Sync(ctx context.Context) (SyncInfo, error) {
 
 // Settle waits until the sshd has no session left: the server side of a
 // killed rsync finds out when the client's FIN arrives over the restored
-// link, and only then (with --partial) moves its partial file into place.
+// link, and only then moves its partial file into place (with --partial)
+// or deletes it (without).
 // After a minute it kills what is left of the session.
 func (r *Rsync) Settle(ctx context.Context) error {
 	deadline := time.Now().Add(60 * time.Second)

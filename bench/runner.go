@@ -16,10 +16,14 @@ import (
 
 // Runner runs the scenarios of one preset against a set of contenders.
 type Runner struct {
-	Link       *Link
-	Data       *Dataset
-	Src        string
-	Want       *Tree // the source tree as it is now
+	Link *Link
+	Data *Dataset
+	Src  string
+	Want *Tree // the source tree as it is now
+	// Large is the large-file set, or nil for no runs on it.
+	Large *Source
+	// Contenders, those that run on the large-file set only (LargeOnly)
+	// included.
 	Contenders []Contender
 	Env        *Env
 	Logf       func(string, ...any)
@@ -32,13 +36,22 @@ type Runner struct {
 	session *Session
 }
 
+// Source is a data set written to disk.
+type Source struct {
+	Data *Dataset
+	Dir  string
+	Want *Tree // the tree as written
+}
+
 // RunPreset runs reps repetitions of the preset's scenarios for every
-// contender, rotating their order, then interrupts interruption runs.
+// contender, rotating their order, then interrupts interruption runs, then
+// as many pairs of runs on the large-file set (if any).
 func (r *Runner) RunPreset(ctx context.Context, p Preset, reps, interrupts int) (*Session, error) {
 	s := r.session
 	s.Repetitions, s.Interrupts = reps, interrupts
+	main := r.main()
 	for rep := range reps {
-		for _, c := range rotate(r.Contenders, rep) {
+		for _, c := range rotate(main, rep) {
 			if err := r.repetition(ctx, c, p, rep); err != nil {
 				return s, err
 			}
@@ -47,16 +60,61 @@ func (r *Runner) RunPreset(ctx context.Context, p Preset, reps, interrupts int) 
 	if !slices.Contains(p.Scenarios, ScenarioInitial) {
 		interrupts = 0
 	}
+	src := Source{Data: r.Data, Dir: r.Src, Want: r.Want}
 	for rep := range interrupts {
-		for _, c := range rotate(r.Contenders, rep) {
-			run := r.interrupt(ctx, c, rep)
+		for _, c := range rotate(main, rep) {
+			run := r.interrupt(ctx, c, rep, src, ScenarioInitial, ScenarioInterrupt)
 			if err := r.record(ctx, run); err != nil {
 				return s, err
 			}
 		}
 	}
+	if r.Large != nil && interrupts > 0 {
+		if err := r.large(ctx, interrupts); err != nil {
+			return s, err
+		}
+	}
 	s.End = time.Now()
 	return s, nil
+}
+
+// main returns the contenders of the main data set's scenarios.
+func (r *Runner) main() []Contender {
+	var cs []Contender
+	for _, c := range r.Contenders {
+		if !LargeOnly(c.Name()) {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// large runs n pairs of runs on the large-file set for every contender: an
+// uninterrupted first sync, which also sets the point of the cut, and an
+// interruption run.
+func (r *Runner) large(ctx context.Context, n int) error {
+	// The contenders read env.Src at each Sync.
+	mainSrc := r.Env.Src
+	r.Env.Src = r.Large.Dir
+	defer func() { r.Env.Src = mainSrc }()
+	for rep := range n {
+		for _, c := range rotate(r.Contenders, rep) {
+			run := Run{Contender: c.Name(), Scenario: ScenarioLarge, Rep: rep, CriticalSeconds: -1, AllSeconds: -1}
+			if err := c.Reset(ctx); err != nil {
+				run.Error = "reset: " + err.Error()
+			} else {
+				run = r.measureWant(ctx, c, ScenarioLarge, rep, r.Large.Want)
+			}
+			if err := r.record(ctx, run); err != nil {
+				return err
+			}
+			run = r.interrupt(ctx, c, rep, *r.Large, ScenarioLarge, ScenarioLargeInterrupt)
+			if err := r.record(ctx, run); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // NewSession starts recording a preset.
@@ -70,8 +128,14 @@ func (r *Runner) NewSession(p Preset, m Machine) *Session {
 	for _, k := range []Kind{KindCritical, KindLog, KindMedia, KindDB} {
 		s.KindCounts[k], s.KindBytes[k] = d.Count(k), d.Bytes(k)
 	}
-	for _, c := range r.Contenders {
+	for _, c := range r.main() {
 		s.Contenders = append(s.Contenders, c.Name())
+	}
+	if l := r.Large; l != nil {
+		s.LargeScale, s.LargeBytes, s.LargeFiles, s.LargeSpecs = l.Data.Scale, l.Data.Bytes(""), l.Data.Count(""), l.Data.Files
+		for _, c := range r.Contenders {
+			s.LargeContenders = append(s.LargeContenders, c.Name())
+		}
 	}
 	r.session = s
 	return s
@@ -96,10 +160,10 @@ func (r *Runner) record(ctx context.Context, run Run) error {
 	if run.Scenario == ScenarioInitial {
 		extra = fmt.Sprintf(" critical %.2f s,", run.CriticalSeconds)
 	}
-	if run.Scenario == ScenarioInterrupt {
+	if run.Scenario == ScenarioInterrupt || run.Scenario == ScenarioLargeInterrupt {
 		extra = fmt.Sprintf(" cut at %s, first attempt %s,", Bytes(float64(run.CutAt)), Bytes(float64(run.FirstAttempt)))
 	}
-	r.Logf("%-8s %-9s rep %d: %6.1f s,%s wire %s, torn %d — %s",
+	r.Logf("%-8s %-15s rep %d: %6.1f s,%s wire %s, torn %d — %s",
 		run.Contender, run.Scenario, run.Rep, run.Seconds, extra, Bytes(float64(run.Wire())), len(run.Torn), status)
 	return ctx.Err()
 }
@@ -152,7 +216,8 @@ func (r *Runner) rehash(rel string) (*Tree, error) {
 	return t, nil
 }
 
-func (r *Runner) timeout() time.Duration {
+// timeout bounds one sync of the tree want.
+func (r *Runner) timeout(want *Tree) time.Duration {
 	if r.Timeout > 0 {
 		return r.Timeout
 	}
@@ -160,7 +225,11 @@ func (r *Runner) timeout() time.Duration {
 	if rate == 0 {
 		rate = 1_000_000_000
 	}
-	return 3*time.Duration(float64(r.Data.Bytes(""))*8/float64(rate)*float64(time.Second)) + 2*time.Minute
+	var n int64
+	for _, e := range want.Files {
+		n += e.Size
+	}
+	return 3*time.Duration(float64(n)*8/float64(rate)*float64(time.Second)) + 2*time.Minute
 }
 
 func (r *Runner) measure(ctx context.Context, c Contender, sc string, rep int) Run {
@@ -175,7 +244,7 @@ func (r *Runner) measureWant(ctx context.Context, c Contender, sc string, rep in
 		run.Error = err.Error()
 		return run
 	}
-	sctx, cancel := context.WithTimeout(ctx, r.timeout())
+	sctx, cancel := context.WithTimeout(ctx, r.timeout(want))
 	info, err := c.Sync(sctx)
 	cancel()
 	run.Seconds = time.Since(w.start).Seconds()
@@ -238,23 +307,25 @@ func (r *Runner) fill(run *Run, p *Poller, wire Counters) {
 	}
 }
 
-// interrupt runs the interruption case: a first sync into an empty
-// destination, the link cut once half the contender's usual wire bytes
-// have passed, the sender killed a second later, the link restored, and a
-// second sync to the end. The poller runs across both attempts.
-func (r *Runner) interrupt(ctx context.Context, c Contender, rep int) Run {
-	run := Run{Contender: c.Name(), Scenario: ScenarioInterrupt, Rep: rep, CriticalSeconds: -1, AllSeconds: -1, Started: time.Now()}
+// interrupt runs the interruption case (scenario sc) on src, which
+// env.Src points at: a first sync into an empty destination, the link cut
+// once half the contender's usual wire bytes (the median of its runs of
+// scenario base) have passed, the sender killed a second later, the link
+// restored, and a second sync to the end. The poller runs across both
+// attempts.
+func (r *Runner) interrupt(ctx context.Context, c Contender, rep int, src Source, base, sc string) Run {
+	run := Run{Contender: c.Name(), Scenario: sc, Rep: rep, CriticalSeconds: -1, AllSeconds: -1, Started: time.Now()}
 	if err := c.Reset(ctx); err != nil {
 		run.Error = "reset: " + err.Error()
 		return run
 	}
-	usual := r.session.Summary(c.Name(), ScenarioInitial, MetricWire).Median
-	if usual != usual || usual <= 0 { // NaN: no initial run to go by
-		usual = float64(r.Data.Bytes(""))
+	usual := r.session.Summary(c.Name(), base, MetricWire).Median
+	if usual != usual || usual <= 0 { // NaN: no uninterrupted run to go by
+		usual = float64(src.Data.Bytes(""))
 	}
 	run.CutAt = int64(usual / 2)
 
-	w, err := r.watch(ctx, c, r.Want)
+	w, err := r.watch(ctx, c, src.Want)
 	if err != nil {
 		run.Error = err.Error()
 		return run
@@ -262,7 +333,7 @@ func (r *Runner) interrupt(ctx context.Context, c Contender, rep int) Run {
 	poller, before, stop := w.poller, w.before, w.stop
 	defer stop()
 
-	sctx, cancel := context.WithTimeout(ctx, r.timeout())
+	sctx, cancel := context.WithTimeout(ctx, r.timeout(src.Want))
 	type result struct {
 		info SyncInfo
 		err  error
@@ -316,7 +387,7 @@ watch:
 		return run
 	}
 	restart := time.Now()
-	sctx2, cancel2 := context.WithTimeout(ctx, r.timeout())
+	sctx2, cancel2 := context.WithTimeout(ctx, r.timeout(src.Want))
 	info, err := c.Sync(sctx2)
 	cancel2()
 	run.Seconds = time.Since(restart).Seconds()
@@ -332,7 +403,7 @@ watch:
 	case cerr != nil:
 		run.Error = cerr.Error()
 	default:
-		if verr := Verify(r.Want, c.Dest(), c.Ignore); verr != nil {
+		if verr := Verify(src.Want, c.Dest(), c.Ignore); verr != nil {
 			run.Error = verr.Error()
 		} else {
 			run.OK = true

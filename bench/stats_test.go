@@ -135,7 +135,7 @@ func TestSessionRatiosAndReport(t *testing.T) {
 	if r := s.RatioSummary("ferry", "rsync-z", ScenarioInitial, MetricWire); r.N != 1 || r.Median != 63.0/32 {
 		t.Errorf("ferry/rsync-z wire = %+v (the failed repetition must drop out)", r)
 	}
-	if got := s.ownInterruptRatios("ferry"); len(got) != 1 || math.Abs(got[0]-65/63.5) > 1e-9 {
+	if got := s.ownInterruptRatios("ferry", ScenarioInitial, ScenarioInterrupt); len(got) != 1 || math.Abs(got[0]-65/63.5) > 1e-9 {
 		t.Errorf("own interrupt ratio = %v", got)
 	}
 	md := Markdown(s)
@@ -148,5 +148,61 @@ func TestSessionRatiosAndReport(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// The large-file runs get their own section, with rsync-nopartial as a
+// column there only, their own ratio against the uninterrupted run on the
+// same set, and their own counts of torn and failed runs.
+func TestLargeReport(t *testing.T) {
+	set, _ := NewLargeDataset(1, 1)
+	s := &Session{Preset: Presets[0], Scale: 1, DataBytes: 60e6, DataFiles: 1500, CritBytes: 80e3, CritFiles: 40,
+		Contenders: []string{"ferry", "rsync"}, Versions: map[string]string{}, Machine: map[string]string{},
+		KindCounts: map[Kind]int{}, KindBytes: map[Kind]int64{}, Repetitions: 1, Interrupts: 1,
+		LargeScale: 1, LargeBytes: 40e6, LargeFiles: LargeFiles, LargeSpecs: set.Files,
+		LargeContenders: []string{"ferry", "rsync", "rsync-nopartial"},
+		Start:           time.Unix(0, 0), End: time.Unix(100, 0)}
+	add := func(c, sc string, wire, first int64, torn ...string) {
+		s.Runs = append(s.Runs, Run{Contender: c, Scenario: sc, OK: true, Seconds: 30, CriticalSeconds: -1,
+			WireTx: wire, FirstAttempt: first, Torn: torn})
+	}
+	add("ferry", ScenarioInitial, 32e6, 0)
+	add("rsync", ScenarioInitial, 63e6, 0)
+	add("ferry", ScenarioLarge, 36e6, 0)
+	add("ferry", ScenarioLargeInterrupt, 36.72e6, 18e6)
+	add("rsync", ScenarioLarge, 40e6, 0)
+	add("rsync", ScenarioLargeInterrupt, 40.4e6, 20e6, "video/cam-1/2026-07-01T06.mp4")
+	add("rsync-nopartial", ScenarioLarge, 40e6, 0)
+	add("rsync-nopartial", ScenarioLargeInterrupt, 46e6, 20e6)
+
+	if got := s.ownInterruptRatios("rsync-nopartial", ScenarioLarge, ScenarioLargeInterrupt); len(got) != 1 || math.Abs(got[0]-1.15) > 1e-9 {
+		t.Errorf("rsync-nopartial own ratio = %v, want [1.15]", got)
+	}
+	md := Markdown(s)
+	main, large, ok := strings.Cut(md, "## Interruption with a few large files")
+	if !ok {
+		t.Fatalf("no large-file section:\n%s", md)
+	}
+	if !strings.Contains(main, "| metric | ferry | rsync | ferry/rsync |\n") {
+		t.Errorf("main table's columns are not the main contenders':\n%s", main)
+	}
+	if !strings.Contains(main, "rsync-nopartial: ;") {
+		t.Errorf("no version for rsync-nopartial:\n%s", main)
+	}
+	for _, want := range []string{
+		"| metric | ferry | rsync | rsync-nopartial | ferry/rsync | ferry/rsync-nopartial |",
+		"| interrupted at ~50%: wire bytes over both attempts / data bytes | 0.918 | 1.01 | 1.15 | 0.909 | 0.798 |",
+		"| interrupted: wire bytes over both attempts / own uninterrupted run | 1.02 | 1.01 | 1.15 | | |",
+		"| partial file seen at a final path (runs) | no (interrupted: 0 of 1; others: 0 of 1) | **yes** (interrupted: 1 of 1; others: 0 of 1) |",
+		"| runs ok / failed | 2 / 0 | 2 / 0 | 2 / 0 | | |",
+		"interruption, a few large files: both attempts at most 1.01× its own uninterrupted run | 1.02× | **missed**",
+	} {
+		if !strings.Contains(large, want) {
+			t.Errorf("large-file section lacks %q:\n%s", want, large)
+		}
+	}
+	// The main table counts the main data set's runs only.
+	if !strings.Contains(main, "| runs ok / failed | 1 / 0 | 1 / 0 |") {
+		t.Errorf("main table counts other runs:\n%s", main)
 	}
 }

@@ -54,8 +54,8 @@ func run() int {
 	fs.StringVar(&o.presets, "preset", "cellular,edge", "link preset(s), comma-separated: edge, cellular, lan, lossy or all")
 	fs.Float64Var(&o.scale, "scale", 1, "data set scale (1: about 1,500 files, 59.5 MB)")
 	fs.IntVar(&o.runs, "runs", 0, "repetitions per preset (0: the preset's default: cellular 2, edge 1, lan 3, lossy 1)")
-	fs.IntVar(&o.interrupts, "interrupts", -1, "interruption runs per contender (-1: the preset's default: cellular 1, edge 0, lan 1, lossy 0)")
-	fs.StringVar(&o.contenders, "contenders", strings.Join(bench.ContenderNames, ","), "contenders, comma-separated")
+	fs.IntVar(&o.interrupts, "interrupts", -1, "interruption runs per contender on each data set, the main one and the large-file one (-1: the preset's default: cellular 1, edge 0, lan 1, lossy 0)")
+	fs.StringVar(&o.contenders, "contenders", strings.Join(bench.ContenderNames, ","), "contenders, comma-separated (rsync-nopartial runs on the large-file set only)")
 	fs.Uint64Var(&o.seed, "seed", 1, "data set seed")
 	fs.StringVar(&o.out, "out", "", "results directory (default bench/results in the module)")
 	fs.StringVar(&o.work, "work", "", "scratch directory (default a new temporary directory, removed afterwards)")
@@ -157,20 +157,23 @@ func session(ctx context.Context, o options) (err error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		sel := names
-		if p.FerryOnly() {
-			if !slices.Contains(names, "ferry") {
-				logf("preset %s runs ferry alone; ferry is not among --contenders, skipping", p.Name)
-				continue
-			}
-			sel = []string{"ferry"}
-		}
 		reps, ints := p.Runs, p.Interrupts
 		if o.runs > 0 {
 			reps = o.runs
 		}
 		if o.interrupts >= 0 {
 			ints = o.interrupts
+		}
+		sel := names
+		if p.LargeScale == 0 || ints == 0 {
+			sel = slices.DeleteFunc(slices.Clone(names), bench.LargeOnly)
+		}
+		if p.FerryOnly() {
+			if !slices.Contains(names, "ferry") {
+				logf("preset %s runs ferry alone; ferry is not among --contenders, skipping", p.Name)
+				continue
+			}
+			sel = []string{"ferry"}
 		}
 		if err := runPreset(ctx, o, p, reps, ints, sel, link, data, src, want, bin, machine, stamp, logDir); err != nil {
 			return err
@@ -229,6 +232,11 @@ func runPreset(ctx context.Context, o options, p bench.Preset, reps, ints int, n
 	}
 	r := &bench.Runner{Link: link, Data: data, Src: src, Want: want, Contenders: cs, Env: env, Logf: logf,
 		Timeout: timeout, Settle: 500 * time.Millisecond}
+	if p.LargeScale > 0 && ints > 0 && !p.FerryOnly() {
+		if r.Large, err = largeSource(o, p, filepath.Join(filepath.Dir(src), "src-large")); err != nil {
+			return err
+		}
+	}
 	s := r.NewSession(p, m)
 	s.LinkDesc = linkDesc
 	for _, c := range cs {
@@ -253,6 +261,20 @@ func runPreset(ctx context.Context, o options, p bench.Preset, reps, ints int, n
 	fmt.Println(md)
 	logf("preset %s took %s; wrote %s.md", p.Name, s.End.Sub(s.Start).Round(time.Second), base)
 	return err
+}
+
+// largeSource writes the large-file set at the preset's size to dir.
+func largeSource(o options, p bench.Preset, dir string) (*bench.Source, error) {
+	d, err := bench.NewLargeDataset(o.seed, o.scale*p.LargeScale)
+	if err != nil {
+		return nil, err
+	}
+	logf("generating the large-file set (seed %d, scale %g): %d files, %s", o.seed, d.Scale, d.Count(""), bench.Bytes(float64(d.Bytes(""))))
+	want, err := bench.PrepareSource(d, dir)
+	if err != nil {
+		return nil, fmt.Errorf("large-file set: %w", err)
+	}
+	return &bench.Source{Data: d, Dir: dir, Want: want}, nil
 }
 
 // moduleRoot finds the directory of go.mod above the working directory.
