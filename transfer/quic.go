@@ -3,8 +3,12 @@ package transfer
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -22,6 +26,11 @@ const (
 // within a minute of a cut.
 const DefaultIdleTimeout = 45 * time.Second
 
+// DefaultHandshakeTimeout is how long a handshake may go without a packet:
+// satellite and cellular handshakes can take several seconds of RTT and
+// loss. A shorter idle timeout lowers it to the idle timeout.
+const DefaultHandshakeTimeout = 15 * time.Second
+
 // QUICConfig returns the QUIC settings for slow, lossy, long-RTT links.
 // idle is the idle timeout; if zero, DefaultIdleTimeout.
 func QUICConfig(idle time.Duration) *quic.Config {
@@ -29,9 +38,8 @@ func QUICConfig(idle time.Duration) *quic.Config {
 		idle = DefaultIdleTimeout
 	}
 	return &quic.Config{
-		// Satellite and cellular handshakes can take several seconds of
-		// RTT and loss; quic-go aborts after twice this value.
-		HandshakeIdleTimeout: min(15*time.Second, idle),
+		// quic-go aborts any handshake after twice this value.
+		HandshakeIdleTimeout: min(DefaultHandshakeTimeout, idle),
 		MaxIdleTimeout:       idle,
 		// Keeps NAT bindings alive (many drop UDP mappings after 30 s)
 		// and the idle timer from firing while the receiver fsyncs.
@@ -90,13 +98,46 @@ func DialWith(ctx context.Context, addr string, tlsConf *tls.Config, cfg DialCon
 type Listener struct {
 	*quic.Listener
 	tr *quic.Transport
+	hs *handshakes
 }
 
-// Listen listens for QUIC connections on the UDP address addr. resetKey,
-// if set, lets a restarted receiver tell senders of the connections it lost
-// at once (a stateless reset) instead of leaving them to time out; keep it
-// the same across restarts. idle is the idle timeout (zero: the default).
+// Listen listens for QUIC connections on the UDP address addr. resetKey
+// and idle are ListenConfig's ResetKey and Idle.
 func Listen(addr string, tlsConf *tls.Config, resetKey *quic.StatelessResetKey, idle time.Duration) (*Listener, error) {
+	return ListenWith(addr, tlsConf, ListenConfig{ResetKey: resetKey, Idle: idle})
+}
+
+// ListenConfig configures ListenWith. The zero value works.
+type ListenConfig struct {
+	// ResetKey, if set, lets a restarted receiver tell senders of the
+	// connections it lost at once (a stateless reset) instead of leaving
+	// them to time out; keep it the same across restarts.
+	ResetKey *quic.StatelessResetKey
+	// Idle is the idle timeout; if zero, DefaultIdleTimeout.
+	Idle time.Duration
+	// HandshakeTimeout drops a handshake that receives nothing for this
+	// long, and quic-go drops any handshake after twice this. It is at
+	// most Idle. If zero, DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+	// MaxHandshakes is the most connections held before their handshake
+	// completes: each costs memory and a key exchange before its peer
+	// has proved who it is. Once half are in use, a new connection must
+	// first prove its source address with a Retry round trip, so packets
+	// with spoofed sources hold at most half; when all are in use, new
+	// connections are refused with CONNECTION_REFUSED until one ends.
+	// If zero, DefaultMaxHandshakes.
+	MaxHandshakes int
+	// Logger receives a line when connections are refused for
+	// MaxHandshakes, at most one a minute. If nil, nothing is logged.
+	Logger *slog.Logger
+}
+
+// DefaultMaxHandshakes leaves room for a fleet of hundreds of devices that
+// reconnect together after the receiver restarts.
+const DefaultMaxHandshakes = 1024
+
+// ListenWith listens for QUIC connections on the UDP address addr.
+func ListenWith(addr string, tlsConf *tls.Config, cfg ListenConfig) (*Listener, error) {
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
@@ -105,8 +146,20 @@ func Listen(addr string, tlsConf *tls.Config, resetKey *quic.StatelessResetKey, 
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	tr := &quic.Transport{Conn: pc, StatelessResetKey: resetKey}
-	qc := QUICConfig(idle)
+	hs := &handshakes{max: cfg.MaxHandshakes, log: cfg.Logger}
+	if hs.max <= 0 {
+		hs.max = DefaultMaxHandshakes
+	}
+	tr := &quic.Transport{
+		Conn:                pc,
+		StatelessResetKey:   cfg.ResetKey,
+		ConnContext:         hs.start,
+		VerifySourceAddress: hs.crowded,
+	}
+	qc := QUICConfig(cfg.Idle)
+	if cfg.HandshakeTimeout > 0 {
+		qc.HandshakeIdleTimeout = min(cfg.HandshakeTimeout, qc.MaxIdleTimeout)
+	}
 	// A receiver sends acknowledgements and short replies: probing for a
 	// larger packet size would cost it more than it could ever save.
 	qc.DisablePathMTUDiscovery = true
@@ -116,8 +169,22 @@ func Listen(addr string, tlsConf *tls.Config, resetKey *quic.StatelessResetKey, 
 		pc.Close()
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	return &Listener{Listener: ln, tr: tr}, nil
+	return &Listener{Listener: ln, tr: tr, hs: hs}, nil
 }
+
+// Accept waits for a connection whose handshake completed.
+func (l *Listener) Accept(ctx context.Context) (*quic.Conn, error) {
+	conn, err := l.Listener.Accept(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.hs.accepted(conn)
+	return conn, nil
+}
+
+// Handshakes returns how many connections are held before their handshake
+// completed (or, completed, before Accept returned them).
+func (l *Listener) Handshakes() int { return int(l.hs.n.Load()) }
 
 // Close stops accepting and closes the socket, ending every connection.
 func (l *Listener) Close() error {
@@ -168,4 +235,62 @@ func Finish(conn *quic.Conn, err error) {
 		return
 	}
 	conn.CloseWithError(closeProtocol, truncate(err.Error(), 512))
+}
+
+// handshakes counts the connections a Listener holds from their first
+// packet until Accept returns them or they end, and refuses new ones
+// beyond max.
+type handshakes struct {
+	max int
+	n   atomic.Int64
+	log *slog.Logger
+
+	mu      sync.Mutex
+	refused int // since the last log line
+	logged  time.Time
+}
+
+var errHandshakes = errors.New("transfer: too many handshakes in progress")
+
+// handshakeKey is the context key of a counted connection's release func.
+type handshakeKey struct{}
+
+// start is the Transport's ConnContext, called for a connection's first
+// packet: ctx ends when the connection does.
+func (h *handshakes) start(ctx context.Context, _ *quic.ClientInfo) (context.Context, error) {
+	if h.n.Add(1) > int64(h.max) {
+		h.n.Add(-1)
+		h.refuse()
+		return nil, errHandshakes
+	}
+	release := sync.OnceFunc(func() { h.n.Add(-1) })
+	context.AfterFunc(ctx, release)
+	return context.WithValue(ctx, handshakeKey{}, release), nil
+}
+
+// crowded is the Transport's VerifySourceAddress: once half the handshakes
+// are in use, a new one needs a Retry round trip first.
+func (h *handshakes) crowded(net.Addr) bool {
+	return h.n.Load() >= int64(h.max/2)
+}
+
+// accepted stops counting conn, whose handshake completed.
+func (h *handshakes) accepted(conn *quic.Conn) {
+	if release, ok := conn.Context().Value(handshakeKey{}).(func()); ok {
+		release()
+	}
+}
+
+func (h *handshakes) refuse() {
+	if h.log == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.refused++
+	if time.Since(h.logged) < time.Minute {
+		return
+	}
+	h.log.Warn("refusing new connections: too many handshakes in progress", "limit", h.max, "refused", h.refused)
+	h.refused, h.logged = 0, time.Now()
 }
