@@ -39,10 +39,31 @@ type Hub struct {
 	// for this long: a peer trickling a byte a minute keeps its connection
 	// alive but not the session. If zero, defaults to 5 minutes.
 	FrameTimeout time.Duration
+	// MaxConns is the most connections the hub serves at once, from all
+	// devices together; a connection beyond it is closed at once with an
+	// error naming the limit, and the sender retries later. If zero,
+	// defaults to DefaultMaxConns.
+	MaxConns int
+	// MaxConnsPerDevice is the most connections one device may hold at
+	// once; a connection beyond it is closed at once with an error naming
+	// the limit. A device needs one, and one more while a reconnect
+	// preempts its old session. If zero, defaults to
+	// DefaultMaxConnsPerDevice.
+	MaxConnsPerDevice int
 
 	mu     sync.Mutex
 	stores map[string]*Store
+	conns  map[identity.ID]int // open connections per device
+	total  int                 // the sum of conns
 }
+
+// Default connection limits of a Hub: room for a fleet of hundreds of
+// devices, and for each device a connection, the one a reconnect preempts,
+// and two more while a flapping link leaves connections to time out.
+const (
+	DefaultMaxConns          = 1024
+	DefaultMaxConnsPerDevice = 4
+)
 
 // ValidNamespace checks a namespace name: one valid path element.
 func ValidNamespace(name string) error {
@@ -98,6 +119,12 @@ func (h *Hub) serveConn(ctx context.Context, conn *quic.Conn, log *slog.Logger) 
 	}
 	name := h.Allow[peer]
 	log = log.With("peer", peer.String(), "namespace", name, "remote", conn.RemoteAddr().String())
+	if reason := h.hold(peer); reason != "" {
+		log.Warn("connection refused", "reason", reason)
+		conn.CloseWithError(1, reason)
+		return
+	}
+	defer h.release(peer)
 	err = h.session(ctx, conn, name, log)
 	if err != nil {
 		log.Warn("session ended", "err", err)
@@ -151,6 +178,48 @@ func (h *Hub) session(ctx context.Context, conn *quic.Conn, name string, log *sl
 		err = cerr
 	}
 	return err
+}
+
+// hold counts a new connection from peer, or returns why it is refused:
+// the limit it would pass.
+func (h *Hub) hold(peer identity.ID) (refused string) {
+	perDevice, total := h.MaxConnsPerDevice, h.MaxConns
+	if perDevice <= 0 {
+		perDevice = DefaultMaxConnsPerDevice
+	}
+	if total <= 0 {
+		total = DefaultMaxConns
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.conns[peer] >= perDevice:
+		return fmt.Sprintf("per-device connection limit reached (%d)", perDevice)
+	case h.total >= total:
+		return fmt.Sprintf("hub connection limit reached (%d)", total)
+	}
+	if h.conns == nil {
+		h.conns = make(map[identity.ID]int)
+	}
+	h.conns[peer]++
+	h.total++
+	return ""
+}
+
+func (h *Hub) release(peer identity.ID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.conns[peer]--; h.conns[peer] == 0 {
+		delete(h.conns, peer)
+	}
+	h.total--
+}
+
+// Conns returns how many connections the hub serves now.
+func (h *Hub) Conns() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.total
 }
 
 // store opens a namespace once and keeps it open.
