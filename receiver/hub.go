@@ -37,7 +37,8 @@ type Hub struct {
 	Group resume.Grouper
 	// FrameTimeout ends a session whose sender has not completed a frame
 	// for this long: a peer trickling a byte a minute keeps its connection
-	// alive but not the session. If zero, defaults to 5 minutes.
+	// alive but not the session. A connection that opens no stream for
+	// this long is closed too. If zero, defaults to 5 minutes.
 	FrameTimeout time.Duration
 	// MaxConns is the most connections the hub serves at once, from all
 	// devices together; a connection beyond it is closed at once with an
@@ -153,7 +154,18 @@ func (h *Hub) session(ctx context.Context, conn *quic.Conn, name string, log *sl
 	if err != nil {
 		return err
 	}
-	stream, err := transfer.Accept(ctx, conn)
+	timeout := h.FrameTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	// A connection that never opens its stream would otherwise be held
+	// for as long as the peer answers keep-alives.
+	actx, cancelAccept := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("no stream from the sender in %v", timeout))
+	stream, err := transfer.Accept(actx, conn)
+	if err != nil && ctx.Err() == nil && actx.Err() != nil {
+		err = context.Cause(actx)
+	}
+	cancelAccept()
 	if err != nil {
 		return err
 	}
@@ -169,10 +181,6 @@ func (h *Hub) session(ctx context.Context, conn *quic.Conn, name string, log *sl
 		return err
 	}
 	log.Info("session started")
-	timeout := h.FrameTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Minute
-	}
 	err = transfer.ReceiveWith(ctx, stream, ss, transfer.ReceiveConfig{FrameTimeout: timeout})
 	if cerr := ss.Close(); err == nil {
 		err = cerr
