@@ -33,7 +33,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	quota := fs.String("quota", "off", "most file bytes one namespace may hold: a `SIZE` such as 50GiB, or off")
 	maxFile := fs.String("max-file-size", "1TiB", "refuse files larger than `SIZE`")
 	maxEntries := fs.Int("max-entries", 10_000_000, "most entries one session may offer (`N`)")
-	frameTimeout := fs.Duration("frame-timeout", 5*time.Minute, "end a session whose sender sends no whole frame for `DURATION`")
+	frameTimeout := fs.Duration("frame-timeout", 5*time.Minute, "end a session whose sender sends no whole frame for `DURATION`, and a connection that opens no stream for as long")
+	handshakeTimeout := fs.Duration("handshake-timeout", transfer.DefaultHandshakeTimeout, "drop a handshake whose peer sends nothing for `DURATION` (at most --timeout); any handshake is dropped after twice this")
+	maxHandshakes := fs.Int("max-handshakes", transfer.DefaultMaxHandshakes, "most connections held before their handshake completes (`N`); beyond half, new ones must answer a Retry first; beyond N, they are refused")
+	maxConns := fs.Int("max-conns", receiver.DefaultMaxConns, "most connections served at once, all devices together (`N`)")
+	maxConnsPerDevice := fs.Int("max-conns-per-device", receiver.DefaultMaxConnsPerDevice, "most connections one device may hold at once (`N`; a reconnect needs 2)")
 	groupChunks := fs.Int("journal-group", 16, "journal chunks arriving back to back in groups of up to `N` (one fsync each; a crash re-sends at most one group per file); a chunk is journaled at once whenever the hub waits for the network")
 	groupDelay := fs.Duration("journal-delay", 0, "also close a journal group after `DURATION` (0: by count only)")
 	checkpoint := fs.Duration("checkpoint-every", 10*time.Minute, "commit a checkpoint manifest this often during a long session (`DURATION`; 0 disables)")
@@ -100,15 +104,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *groupChunks < 1 {
 		return usagef("--journal-group %d: want 1 or more", *groupChunks)
 	}
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"max-handshakes", *maxHandshakes}, {"max-conns", *maxConns}, {"max-conns-per-device", *maxConnsPerDevice}} {
+		if f.n < 1 {
+			return usagef("--%s %d: want 1 or more", f.name, f.n)
+		}
+	}
+	if *handshakeTimeout <= 0 {
+		return usagef("--handshake-timeout %v: want a positive duration", *handshakeTimeout)
+	}
 	hub := &receiver.Hub{
 		Root: *root, Allow: allowed, Logger: log, CheckpointEvery: every, Limits: limits, FrameTimeout: *frameTimeout,
-		Group: resume.Grouper{MaxChunks: *groupChunks, MaxDelay: *groupDelay},
+		Group:    resume.Grouper{MaxChunks: *groupChunks, MaxDelay: *groupDelay},
+		MaxConns: *maxConns, MaxConnsPerDevice: *maxConnsPerDevice,
 	}
 	var resetKey *quic.StatelessResetKey
 	if k, ok := me.ResetKey(); ok {
 		resetKey = (*quic.StatelessResetKey)(&k)
 	}
-	ln, err := transfer.Listen(*listen, me.ServerConfig(hub.Admit), resetKey, *timeout)
+	ln, err := transfer.ListenWith(*listen, me.ServerConfig(hub.Admit), transfer.ListenConfig{
+		ResetKey: resetKey, Idle: *timeout, HandshakeTimeout: *handshakeTimeout,
+		MaxHandshakes: *maxHandshakes, Logger: log,
+	})
 	if err != nil {
 		return err
 	}
