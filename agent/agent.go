@@ -32,6 +32,9 @@ type Options struct {
 	// CacheFile keeps file hashes between runs. If empty, every file is
 	// read again each run.
 	CacheFile string
+	// Probe, if set, asks the hub before connecting whether it already
+	// holds the plan, and keeps the key that makes that possible.
+	Probe *HubProbe
 	// Retry says how a sync that lost its connection tries again. The zero
 	// value makes one attempt.
 	Retry Backoff
@@ -121,7 +124,10 @@ type Report struct {
 	WireBytes    int64
 	LostBytes    int64 // of WireBytes, lost on the link and sent again
 	Attempts     int
-	Elapsed      time.Duration
+	// Probed says the hub answered a probe that it already held the
+	// plan: the run made no connection (Attempts is 0).
+	Probed  bool
+	Elapsed time.Duration
 	// CriticalElapsed is the time from the start until the last critical
 	// file was durable on the receiver; zero if the plan had none.
 	CriticalElapsed time.Duration
@@ -171,6 +177,9 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 		}
 	}()
 	src := &dirSource{root: root, hasher: &scan.Hasher{Root: opt.Source, Cache: cache}}
+	if opt.Probe != nil && probe(ctx, start, plan, src, opt, &rep) {
+		return rep, nil
+	}
 	var meter atomic.Pointer[rateMeter] // the current connection's
 	var lim atomic.Pointer[limitedStream]
 	events := opt.Events
@@ -210,6 +219,9 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 		}
 		if err == nil {
 			rep.Failed, rep.Committed = res.Failed, res.Committed
+			if opt.Probe != nil {
+				keepProbeKey(opt, res.Committed)
+			}
 			return rep, nil
 		}
 		var re *transfer.RemoteError

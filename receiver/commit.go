@@ -73,7 +73,7 @@ func (ss *Session) Commit(ctx context.Context, c transfer.Commit) (transfer.Comm
 		// tree, so no new manifest is written.
 		m := ss.s.last
 		ss.s.log.Info("unchanged", "seq", m.Seq, "files", m.Files)
-		return transfer.Committed{Seq: m.Seq, Files: uint64(m.Files), Bytes: uint64(m.Bytes), Complete: true}, nil
+		return ss.withProbe(transfer.Committed{Seq: m.Seq, Files: uint64(m.Files), Bytes: uint64(m.Bytes), Complete: true}), nil
 	}
 	m, err := ss.commit(kind, entries)
 	if err != nil {
@@ -103,7 +103,23 @@ func (ss *Session) Commit(ctx context.Context, c transfer.Commit) (transfer.Comm
 		t := time.Unix(0, e.MTime)
 		ss.s.root.Chtimes(e.Path, t, t)
 	}
-	return transfer.Committed{Seq: m.Seq, Files: uint64(m.Files), Bytes: uint64(m.Bytes), Complete: m.Complete()}, nil
+	return ss.withProbe(transfer.Committed{Seq: m.Seq, Files: uint64(m.Files), Bytes: uint64(m.Bytes), Complete: m.Complete()}), nil
+}
+
+// withProbe adds the namespace's probe key to c when the store gives it
+// out. Without one the next run connects as usual, so a failure to make
+// the key is only logged.
+func (ss *Session) withProbe(c transfer.Committed) transfer.Committed {
+	if !ss.s.opt.Probes {
+		return c
+	}
+	k, err := ss.s.ProbeKey()
+	if err != nil {
+		ss.s.log.Warn("no probe key for the sender", "err", err)
+		return c
+	}
+	c.Probe = k
+	return c
 }
 
 // commit writes the manifest of entries as the next restore point, then

@@ -56,6 +56,9 @@ type Hub struct {
 	stores map[string]*Store
 	conns  map[identity.ID]int // open connections per device
 	total  int                 // the sum of conns
+
+	probeMu sync.Mutex
+	probes  map[[8]byte]*probeTarget // by key ID
 }
 
 // Default connection limits of a Hub: room for a fleet of hundreds of
@@ -98,6 +101,13 @@ func (h *Hub) Serve(ctx context.Context, ln *transfer.Listener) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer h.closeStores()
+	probeCtx, stopProbes := context.WithCancel(ctx)
+	probesDone := make(chan struct{})
+	go func() {
+		defer close(probesDone)
+		h.serveProbes(probeCtx, ln, log)
+	}()
+	defer func() { stopProbes(); <-probesDone }()
 	for {
 		conn, err := ln.Accept(ctx)
 		if err != nil {
@@ -237,10 +247,11 @@ func (h *Hub) store(name string, log *slog.Logger) (*Store, error) {
 	if st := h.stores[name]; st != nil {
 		return st, nil
 	}
-	st, err := Open(filepath.Join(h.Root, name), Options{Logger: log, Placed: h.Placed, CheckpointEvery: h.CheckpointEvery, Limits: h.Limits, Group: h.Group})
+	st, err := Open(filepath.Join(h.Root, name), Options{Logger: log, Placed: h.Placed, CheckpointEvery: h.CheckpointEvery, Limits: h.Limits, Group: h.Group, Probes: true})
 	if err != nil {
 		return nil, err
 	}
+	h.registerProbes(name, st, log)
 	if h.stores == nil {
 		h.stores = make(map[string]*Store)
 	}

@@ -42,6 +42,9 @@ type Options struct {
 	CheckpointEvery time.Duration
 	// Limits bound what one sender may make this namespace hold.
 	Limits Limits
+	// Probes gives the sender the namespace's probe key with each commit
+	// (see Store.ProbeKey).
+	Probes bool
 }
 
 // Limits bound a namespace against a broken or hostile sender. A zero
@@ -70,6 +73,7 @@ type Store struct {
 	cancel context.CancelFunc // ends the active session, if it can be preempted
 	head   uint64
 	last   *Manifest // manifest head, nil when head is 0
+	probe  transfer.ProbeKey
 
 	// Owned by the active session (or Open).
 	j      *resume.Journal

@@ -11,18 +11,27 @@ var _ transfer.Summarizer = (*Session)(nil)
 // last manifest whose entries the live tree still holds as the manifest
 // says (size and mtime of files, links and directories present).
 func (ss *Session) Digests(s *transfer.Summary) ([][8]byte, []bool, error) {
-	n := len(s.Known)
+	var entries []Entry
+	if ss.s.last != nil {
+		entries = ss.s.last.Entries
+	}
+	digest, have := ss.s.digests(entries, s.Known)
+	return digest, have, nil
+}
+
+// digests returns the digest of each bucket marked in known over entries,
+// and which of them the live tree holds intact.
+func (s *Store) digests(entries []Entry, known []bool) ([][8]byte, []bool) {
+	n := len(known)
 	metas := make([][]transfer.Meta, n)
 	have := make([]bool, n)
-	for i := range have {
-		have[i] = s.Known[i]
-	}
-	for p, e := range ss.prev {
-		b := transfer.BucketOf(p, n)
+	copy(have, known)
+	for _, e := range entries {
+		b := transfer.BucketOf(e.Path, n)
 		if !have[b] {
 			continue
 		}
-		m, ok := ss.metaOf(e)
+		m, ok := s.metaOf(e)
 		if !ok {
 			have[b] = false
 			continue
@@ -35,7 +44,7 @@ func (ss *Session) Digests(s *transfer.Summary) ([][8]byte, []bool, error) {
 			digest[b] = transfer.BucketDigest(metas[b])
 		}
 	}
-	return digest, have, nil
+	return digest, have
 }
 
 // Keep implements transfer.Summarizer: the entries of the marked buckets
@@ -46,9 +55,9 @@ func (ss *Session) Keep(buckets []bool) {
 
 // metaOf returns a manifest entry's summary view, if the live tree still
 // holds it.
-func (ss *Session) metaOf(e Entry) (transfer.Meta, bool) {
+func (s *Store) metaOf(e Entry) (transfer.Meta, bool) {
 	m := transfer.Meta{Path: e.Path, Size: e.Size, Mode: uint32(e.Mode), MTime: e.MTime, Target: e.Target}
-	fi, err := ss.s.root.Lstat(e.Path)
+	fi, err := s.root.Lstat(e.Path)
 	if err != nil {
 		return m, false
 	}

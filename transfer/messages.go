@@ -310,6 +310,9 @@ type Committed struct {
 	Files    uint64
 	Bytes    uint64
 	Complete bool
+	// Probe, if set, is the key with which the sender may ask the hub
+	// whether it still holds a plan before connecting next time.
+	Probe ProbeKey
 }
 
 // Append appends the payload of m to b.
@@ -319,6 +322,11 @@ func (m Committed) Append(b []byte) []byte {
 	e.uvarint(m.Files)
 	e.uvarint(m.Bytes)
 	e.u8(boolByte(m.Complete))
+	e.u8(boolByte(!m.Probe.IsZero()))
+	if !m.Probe.IsZero() {
+		e.bytes(m.Probe.ID[:])
+		e.bytes(m.Probe.Key[:])
+	}
 	return e.b
 }
 
@@ -326,6 +334,13 @@ func (m Committed) Append(b []byte) []byte {
 func DecodeCommitted(p []byte) (Committed, error) {
 	d := dec{b: p}
 	m := Committed{Seq: d.uvarint("seq"), Files: d.uvarint("files"), Bytes: d.uvarint("bytes"), Complete: d.flag("complete")}
+	if d.flag("probe key") {
+		copy(m.Probe.ID[:], d.fixed("probe key id", len(m.Probe.ID)))
+		copy(m.Probe.Key[:], d.fixed("probe key", len(m.Probe.Key)))
+		if d.err == nil && m.Probe.IsZero() {
+			d.fail("probe key", "all zero")
+		}
+	}
 	return m, d.end(TypeCommitted)
 }
 

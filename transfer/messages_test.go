@@ -70,8 +70,10 @@ func TestMessageRoundTrip(t *testing.T) {
 			func(p []byte) (any, error) { return DecodeStatus(TypeDone, p) }, Status{5, CodeHashMismatch, "bad"}},
 		{"commit", TypeCommit, func() []byte { return Commit{12, true}.Append(nil) },
 			func(p []byte) (any, error) { return DecodeCommit(p) }, Commit{12, true}},
-		{"committed", TypeCommitted, func() []byte { return Committed{3, 12, 999, false}.Append(nil) },
-			func(p []byte) (any, error) { return DecodeCommitted(p) }, Committed{3, 12, 999, false}},
+		{"committed", TypeCommitted, func() []byte { return Committed{Seq: 3, Files: 12, Bytes: 999}.Append(nil) },
+			func(p []byte) (any, error) { return DecodeCommitted(p) }, Committed{Seq: 3, Files: 12, Bytes: 999}},
+		{"committed with a probe key", TypeCommitted, func() []byte { return Committed{Seq: 3, Complete: true, Probe: testProbeKey}.Append(nil) },
+			func(p []byte) (any, error) { return DecodeCommitted(p) }, Committed{Seq: 3, Complete: true, Probe: testProbeKey}},
 		{"error", TypeError, func() []byte { return ErrorMsg{CodeVersion, "no"}.Append(nil) },
 			func(p []byte) (any, error) { return DecodeError(p) }, ErrorMsg{CodeVersion, "no"}},
 	}

@@ -159,19 +159,14 @@ type sendSession struct {
 }
 
 func (ss *sendSession) run(ctx context.Context) (Result, error) {
-	items := make([]prioritize.Item, 0, len(ss.plan.Items)+len(ss.plan.Dirs))
-	items = append(items, ss.plan.Items...)
-	// Directories go last, with the last class: their modes and times are
-	// applied at the commit, and the receiver creates parents as needed.
-	for _, d := range ss.plan.Dirs {
-		items = append(items, prioritize.Item{Entry: d, Class: prioritize.Bulk, Reason: "directory"})
-	}
+	items := PlanItems(ss.plan)
 	for i := range items {
 		if items[i].Class == prioritize.Critical {
 			ss.critLeft++
 		}
 	}
-	sum, buckets := ss.summarize(items)
+	hc, _ := ss.src.(HashCache)
+	sum, buckets := summarize(items, hc)
 	send, done, err := ss.handshake(sum)
 	if err != nil {
 		ss.rw.Close()
@@ -362,12 +357,42 @@ func (ss *sendSession) expect(t Type) ([]byte, error) {
 	return nil, fmt.Errorf("expected %v, got %v: %w", t, got, ErrProtocol)
 }
 
-// summarize digests the plan's buckets whose hashes the source knows
-// without reading files. It returns nil when it knows none (a first run),
-// and the bucket of each item.
-func (ss *sendSession) summarize(items []prioritize.Item) (*Summary, []int) {
-	hc, ok := ss.src.(HashCache)
-	if !ok || len(items) == 0 {
+// PlanItems returns the entries of a plan in the order a session offers
+// them. Directories go last, with the last class: their modes and times are
+// applied at the commit, and the receiver creates parents as needed.
+func PlanItems(plan prioritize.Plan) []prioritize.Item {
+	items := make([]prioritize.Item, 0, len(plan.Items)+len(plan.Dirs))
+	items = append(items, plan.Items...)
+	for _, d := range plan.Dirs {
+		items = append(items, prioritize.Item{Entry: d, Class: prioritize.Bulk, Reason: "directory"})
+	}
+	return items
+}
+
+// ProbeFor returns the probe that asks whether a hub holds items as they
+// are, if hc knows the hash of every one of them without reading a file.
+func ProbeFor(items []prioritize.Item, hc HashCache) (Probe, bool) {
+	sum, _ := summarize(items, hc)
+	if sum == nil || !all(sum.Known) {
+		return Probe{}, false
+	}
+	return Probe{Entries: sum.Entries, Buckets: len(sum.Known), Root: SummaryRoot(sum.Known, sum.Digest)}, true
+}
+
+func all(v []bool) bool {
+	for _, x := range v {
+		if !x {
+			return false
+		}
+	}
+	return true
+}
+
+// summarize digests the plan's buckets whose hashes hc knows without
+// reading files. It returns nil when it knows none (a first run), and the
+// bucket of each item.
+func summarize(items []prioritize.Item, hc HashCache) (*Summary, []int) {
+	if hc == nil || len(items) == 0 {
 		return nil, nil
 	}
 	n := BucketCount(len(items))

@@ -94,6 +94,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	var connect agent.Connect
+	var probe *agent.HubProbe
 	remote := isRemote(dest)
 	switch {
 	case remote && *hubID == "":
@@ -111,6 +112,8 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// The hub's ticket lets the next run resume in fewer bytes.
 		conf.ClientSessionCache = &identity.Tickets{File: filepath.Join(stateRoot, "tickets", want.String())}
 		connect = agent.QUIC(dest, conf, *timeout)
+		// An unchanged tree is settled by one datagram each way.
+		probe = &agent.HubProbe{Addr: dest, File: filepath.Join(stateRoot, "probe", want.String())}
 	default:
 		every := *checkpoint
 		if every == 0 {
@@ -123,7 +126,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	start := time.Now()
 	opt := agent.Options{
 		Source: src, Rules: rules, ChunkSize: chunkSize, Compress: compressMode, Events: out.event, Warn: warnTo(stderr),
-		Retry:   agent.Backoff{For: *retryFor},
+		Retry: agent.Backoff{For: *retryFor}, Probe: probe,
 		BWLimit: sched, CriticalRate: floor,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}

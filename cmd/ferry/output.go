@@ -168,7 +168,10 @@ type summaryEvent struct {
 	Manifest        uint64  `json:"manifest"`
 	Complete        bool    `json:"complete"`
 	Failed          int     `json:"failed"`
-	Error           string  `json:"error,omitempty"`
+	// Probed: the hub answered a probe that it holds the tree; no
+	// connection was made.
+	Probed bool   `json:"probed,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 type commitEvent struct {
@@ -185,7 +188,7 @@ func (o *sendOutput) summary(r agent.Report, err error) {
 	s := summaryEvent{
 		Event: "summary", Files: r.Files, FilesSent: r.FilesSent, PayloadBytes: r.PayloadBytes, DataBytes: r.DataBytes,
 		WireBytes: r.WireBytes, Seconds: r.Elapsed.Seconds(), CriticalSeconds: r.CriticalElapsed.Seconds(),
-		Complete: committed && r.Committed.Complete, Failed: len(r.Failed),
+		Complete: committed && r.Committed.Complete, Failed: len(r.Failed), Probed: r.Probed,
 	}
 	if committed {
 		s.Manifest = r.Committed.Seq
@@ -200,6 +203,11 @@ func (o *sendOutput) summary(r agent.Report, err error) {
 		return
 	}
 	if !committed {
+		return
+	}
+	if r.Probed {
+		fmt.Fprintf(o.stdout, "unchanged: the hub holds restore point %d (complete): %d files, %s; checked in %.2fs, %s on the wire, no connection\n",
+			r.Committed.Seq, r.Committed.Files, formatSize(int64(r.Committed.Bytes)), r.Elapsed.Seconds(), formatSize(r.WireBytes))
 		return
 	}
 	kind := "complete"

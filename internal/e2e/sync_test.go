@@ -75,12 +75,19 @@ func serveHub(t testing.TB, root string, allow map[identity.ID]string, configure
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveHubAs(t, root, id, "127.0.0.1:0", allow, configure...)
+}
+
+// serveHubAs is serveHub with the hub's identity and UDP address given: a
+// hub restarted.
+func serveHubAs(t testing.TB, root string, id *identity.Identity, addr string, allow map[identity.ID]string, configure ...func(*receiver.Hub)) (h *hub, stop func()) {
+	t.Helper()
 	h = &hub{id: id, root: root, placed: &placedLog{}}
 	rh := &receiver.Hub{Root: h.root, Allow: allow, Placed: h.placed.add}
 	for _, c := range configure {
 		c(rh)
 	}
-	ln, err := transfer.Listen("127.0.0.1:0", id.ServerConfig(rh.Admit), nil, 0)
+	ln, err := transfer.Listen(addr, id.ServerConfig(rh.Admit), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
