@@ -222,8 +222,9 @@ func TestHostileTrickle(t *testing.T) {
 	muteClosed := dialClosedAsync(t, h, c)
 
 	trickler := holdConn(t, h, a)
-	trickler.handshake()
+	// The hub starts the frame timeout after it answers the hello.
 	start := time.Now()
+	trickler.handshake()
 	// The header of a 200-byte offer, then a byte of it every 200 ms: the
 	// connection is never idle, but the frame does not complete.
 	trickler.sendRaw([]byte{byte(transfer.TypeOffer), 0, 0, 0, 200})
