@@ -68,10 +68,10 @@ func TestFrameTimeout(t *testing.T) {
 	fw := transfer.NewFrameWriter(s)
 	fw.WriteFrame(transfer.TypeHello, transfer.Hello{MinVersion: 1, MaxVersion: 1}.Append(nil))
 	fw.Flush()
-	// Half a frame header, then a byte every 200 ms: the connection is
-	// never idle, but no frame completes.
+	// The header of a 100-byte offer, then a byte every 200 ms: the
+	// connection is never idle, but the frame would take 20 s.
 	start := time.Now()
-	s.Write([]byte{byte(transfer.TypeOffer), 0})
+	s.Write([]byte{byte(transfer.TypeOffer), 0, 0, 0, 100})
 	fr := transfer.NewFrameReader(s)
 	if typ, _, err := fr.ReadFrame(); err != nil || typ != transfer.TypeWelcome {
 		t.Fatalf("welcome: %v %v", typ, err)
