@@ -24,15 +24,18 @@ func benchData(n int, text bool) []byte {
 }
 
 // BenchmarkCompressDecision measures the per-chunk compression decision
-// on text (compressed) and random data (tried, refused, then skipped).
+// on text (compressed) and random data (tried, refused, then skipped), at
+// the default level and at the level used below 100 Mbit/s.
 func BenchmarkCompressDecision(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		text bool
-	}{{"text", true}, {"random", false}} {
+		rate float64
+	}{{"text", true, 0}, {"random", false, 0}, {"text-slow-link", true, 1e6}, {"random-slow-link", false, 1e6}} {
 		data := benchData(1<<20, tc.text)
 		b.Run(tc.name, func(b *testing.B) {
 			c := newCompressor(CompressAuto)
+			c.setRate(tc.rate)
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
 				fails := 0 // a fresh file each time: the attempt is made

@@ -14,18 +14,26 @@ func TestCompressRoundTrip(t *testing.T) {
 	tests := []struct {
 		name     string
 		mode     Compress
+		rate     float64 // of the link, bytes per second; 0 unknown
 		data     []byte
 		want     bool
 		giveUpTo int // fails after the call
 	}{
-		{"auto text", CompressAuto, text, true, 0},
-		{"auto noise", CompressAuto, noise, false, 1},
-		{"always noise", CompressAlways, noise, false, 1},
-		{"never text", CompressNever, text, false, 0},
+		{"auto text", CompressAuto, 0, text, true, 0},
+		{"auto text, slow link", CompressAuto, 1e6, text, true, 0},
+		{"auto text, fast link", CompressAuto, 1e9, text, true, 0},
+		{"auto noise", CompressAuto, 0, noise, false, 1},
+		{"auto noise, slow link", CompressAuto, 1e6, noise, false, 1},
+		{"always noise", CompressAlways, 0, noise, false, 1},
+		{"never text", CompressNever, 1e6, text, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCompressor(tt.mode)
+			c.setRate(tt.rate)
+			if want := tt.rate > 0 && tt.rate < betterBelow; c.slow != want {
+				t.Fatalf("rate %v: harder compression %v, want %v", tt.rate, c.slow, want)
+			}
 			fails := 0
 			out, ok := c.compress(tt.data, &fails)
 			if ok != tt.want || fails != tt.giveUpTo {

@@ -759,6 +759,9 @@ func (ss *sendSession) sendChunk(p *pending) error {
 		return nil
 	}
 	c := Chunk{ID: p.id, Offset: p.offset, Size: n, Hash: blake3.Sum256(data)}
+	if ss.cfg.LinkRate != nil {
+		ss.zstd.setRate(ss.cfg.LinkRate())
+	}
 	c.Data, c.Compressed = ss.zstd.compress(data, &p.fails)
 	ss.scratch = c.AppendHeader(ss.scratch[:0])
 	if err := ss.fw.WriteFrame(TypeChunk, ss.scratch, c.Data); err != nil {
