@@ -54,7 +54,7 @@ func (ss *Session) Flush(ctx context.Context) (map[uint64]error, error) {
 	g.SetLimit(syncers)
 	for i := range batch {
 		g.Go(func() error {
-			errs[i] = batch[i].st.f.Sync()
+			errs[i] = ss.s.syncFile(batch[i].st.f, batch[i].st.name)
 			return nil
 		})
 	}
@@ -69,10 +69,10 @@ func (ss *Session) Flush(ctx context.Context) (map[uint64]error, error) {
 			err = ss.displace(p)
 		}
 		if err == nil {
-			err = ss.s.root.Rename(b.st.name, p)
+			err = ss.s.rename(b.st.name, p)
 		}
 		if err != nil {
-			b.st.remove(ss.s.root)
+			b.st.remove()
 			ss.failed++
 			failed[b.id] = storageErr("place "+p, err)
 			continue

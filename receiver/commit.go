@@ -137,7 +137,7 @@ func (ss *Session) commit(kind string, entries map[string]Entry) (*Manifest, err
 		}
 	}
 	slices.SortFunc(m.Entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
-	if err := writeManifest(ss.s.root, m); err != nil {
+	if err := ss.s.writeManifest(m); err != nil {
 		return nil, storageErr("commit", err)
 	}
 	ss.s.mu.Lock()
@@ -146,7 +146,11 @@ func (ss *Session) commit(kind string, entries map[string]Entry) (*Manifest, err
 	if err := ss.journal(resume.Record{Kind: resume.KindCommit, Seq: m.Seq}); err != nil {
 		return nil, err
 	}
-	if err := ss.s.j.Rewrite(ss.s.state.Records()); err != nil {
+	err := inNamespace("rewrite", journalName, ss.s.hit(opCompact, journalName))
+	if err == nil {
+		err = ss.s.j.Rewrite(ss.s.state.Records())
+	}
+	if err != nil {
 		ss.s.jerr = true
 		return nil, storageErr("compact journal", err)
 	}

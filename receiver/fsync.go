@@ -10,13 +10,16 @@ import (
 )
 
 // syncDir makes a directory's entries durable (a rename or create in it).
-func syncDir(root *os.Root, dir string) error {
+func (s *Store) syncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		// Windows cannot open a directory for syncing; NTFS journals
 		// renames itself.
 		return nil
 	}
-	d, err := root.Open(dir)
+	if err := s.hit(opSyncDir, dir); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	d, err := s.root.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open directory %s: %w", dir, err)
 	}
@@ -25,7 +28,7 @@ func syncDir(root *os.Root, dir string) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
+		return fmt.Errorf("sync directory %s: %w", dir, unwrapPath(err))
 	}
 	return nil
 }
@@ -33,27 +36,32 @@ func syncDir(root *os.Root, dir string) error {
 // writeDurable writes data to name through a temporary file: write, fsync,
 // rename, fsync the directory. A crash leaves either the old or the new
 // content at name.
-func writeDurable(root *os.Root, name string, data []byte, perm fs.FileMode) error {
+func (s *Store) writeDurable(name string, data []byte, perm fs.FileMode) error {
 	tmp := name + ".tmp"
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	f, err := s.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = root.Rename(tmp, name)
-	}
-	if err != nil {
-		root.Remove(tmp)
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	return syncDir(root, path.Dir(name))
+	err = s.writeFile(f, tmp, data)
+	if err == nil {
+		err = s.syncFile(f, tmp)
+	}
+	if cerr := f.Close(); err == nil {
+		err = inNamespace("close", tmp, cerr)
+	}
+	if err == nil {
+		err = s.rename(tmp, name)
+	}
+	if err != nil {
+		s.root.Remove(tmp)
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return s.syncDir(path.Dir(name))
+}
+
+// writeDurable is Store.writeDurable for a caller that has only the root.
+func writeDurable(root *os.Root, name string, data []byte, perm fs.FileMode) error {
+	return (&Store{root: root}).writeDurable(name, data, perm)
 }
 
 // isNotExist reports whether err says a path does not exist.
@@ -83,8 +91,12 @@ func (ss *Session) syncDir(dir string) error {
 		}
 		ss.dirHandles[dir] = d
 	}
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
+	err := ss.s.hit(opSyncDir, dir)
+	if err == nil {
+		err = d.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, unwrapPath(err))
 	}
 	return nil
 }

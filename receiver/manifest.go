@@ -77,15 +77,15 @@ func manifestName(seq uint64) string {
 }
 
 // writeManifest commits m: manifest first, then HEAD, each durable.
-func writeManifest(root *os.Root, m *Manifest) error {
+func (s *Store) writeManifest(m *Manifest) error {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode manifest %d: %w", m.Seq, err)
 	}
-	if err := writeDurable(root, manifestName(m.Seq), data, 0o644); err != nil {
+	if err := s.writeDurable(manifestName(m.Seq), data, 0o644); err != nil {
 		return err
 	}
-	return writeDurable(root, headFile, []byte(strconv.FormatUint(m.Seq, 10)+"\n"), 0o644)
+	return s.writeDurable(headFile, []byte(strconv.FormatUint(m.Seq, 10)+"\n"), 0o644)
 }
 
 // readHead returns the committed sequence in HEAD, 0 if there is none.

@@ -21,6 +21,9 @@ const journalName = transfer.StateDir + "/journal"
 // HEAD (a commit that did not finish) are removed. Running it twice changes
 // nothing the second time.
 func (s *Store) recover() error {
+	if err := s.hit(opCreate, journalName); err != nil {
+		return fmt.Errorf("open journal: %w", inNamespace("open", journalName, err))
+	}
 	j, recs, err := resume.Open(s.root, journalName)
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
@@ -49,7 +52,7 @@ func (s *Store) recover() error {
 			present[name] = true
 			continue
 		}
-		if err := s.root.RemoveAll(stagingDir + "/" + name); err != nil {
+		if err := s.removeAll(stagingDir + "/" + name); err != nil {
 			return fmt.Errorf("remove unaccounted staging %s: %w", name, err)
 		}
 	}
@@ -73,7 +76,8 @@ func (s *Store) recover() error {
 // cutStaged truncates a staged file to its journaled prefix: bytes after it
 // were never verified durable.
 func (s *Store) cutStaged(st resume.Staged) error {
-	f, err := s.root.OpenFile(stageName(st.Path), os.O_RDWR, 0)
+	name := stageName(st.Path)
+	f, err := s.openFile(name, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
@@ -82,7 +86,7 @@ func (s *Store) cutStaged(st resume.Staged) error {
 	if err != nil || fi.Size() < st.Offset {
 		return fmt.Errorf("staged %s is shorter than its journal", st.Path)
 	}
-	sums, err := s.root.OpenFile(stageName(st.Path)+sumsSuffix, os.O_RDWR, 0)
+	sums, err := s.openFile(name+sumsSuffix, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
@@ -92,18 +96,18 @@ func (s *Store) cutStaged(st resume.Staged) error {
 		return err
 	}
 	if fi.Size() > st.Offset {
-		if err := f.Truncate(st.Offset); err != nil {
+		if err := s.truncateFile(f, name, st.Offset); err != nil {
 			return err
 		}
-		if err := f.Sync(); err != nil {
+		if err := s.syncFile(f, name); err != nil {
 			return err
 		}
 	}
 	if si, err := sums.Stat(); err == nil && si.Size() > n*sumRecLen {
-		if err := sums.Truncate(n * sumRecLen); err != nil {
+		if err := s.truncateFile(sums, name+sumsSuffix, n*sumRecLen); err != nil {
 			return err
 		}
-		return sums.Sync()
+		return s.syncFile(sums, name+sumsSuffix)
 	}
 	return nil
 }
@@ -122,7 +126,7 @@ func (s *Store) removeLeftovers() error {
 		if strings.HasSuffix(name, ".json") && err == nil && seq <= s.head {
 			continue
 		}
-		if err := s.root.RemoveAll(manifestDir + "/" + name); err != nil {
+		if err := s.removeAll(manifestDir + "/" + name); err != nil {
 			return fmt.Errorf("remove uncommitted manifest %s: %w", name, err)
 		}
 	}
@@ -147,7 +151,14 @@ func placedSinceCommit(recs []resume.Record) map[string]scan.Sum {
 
 // journal appends records and folds them into the store's state.
 func (s *Store) journal(recs ...resume.Record) error {
-	if err := s.j.Append(recs...); err != nil {
+	err := inNamespace("write", journalName, s.hit(opAppend, journalName))
+	if err == nil {
+		err = s.j.Append(recs...)
+	}
+	if err == nil {
+		err = inNamespace("sync", journalName, s.hit(opAppendSync, journalName))
+	}
+	if err != nil {
 		s.jerr = true
 		return storageErr("append to journal", err)
 	}

@@ -174,7 +174,7 @@ func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply
 		}
 		tmp := stageName(o.Path)
 		ss.s.root.Remove(tmp)
-		if err := ss.s.root.Symlink(o.Target, tmp); err != nil {
+		if err := ss.s.symlink(o.Target, tmp); err != nil {
 			return skip, storageErr("create symlink "+o.Path, err)
 		}
 		return skip, ss.place(tmp, o.Path, e)
@@ -357,7 +357,7 @@ func (ss *Session) ensureStage(o *transfer.Offer, offset int64) error {
 	if offset != r.at {
 		return fmt.Errorf("write %s at %d, staged up to %d: %w", o.Path, offset, r.at, transfer.ErrInternal)
 	}
-	st, err := openStaged(ss.s.root, o.Path, o.Hash, r.at, r.h)
+	st, err := openStaged(ss.s, o.Path, o.Hash, r.at, r.h)
 	if err != nil {
 		return err
 	}
@@ -445,7 +445,7 @@ func (ss *Session) Finish(ctx context.Context, o *transfer.Offer) error {
 	var sum scan.Sum
 	st.h.Sum(sum[:0])
 	if sum != o.Hash {
-		st.remove(ss.s.root)
+		st.remove()
 		if err := ss.journal(resume.Record{Kind: resume.KindDropped, Path: o.Path, FileHash: o.Hash}); err != nil {
 			return err
 		}
@@ -459,7 +459,7 @@ func (ss *Session) Finish(ctx context.Context, o *transfer.Offer) error {
 		err = ss.s.root.Chtimes(st.name, t, t)
 	}
 	if err != nil {
-		st.remove(ss.s.root)
+		st.remove()
 		ss.failed++
 		return storageErr("set mode and mtime of "+o.Path, err)
 	}
@@ -498,7 +498,7 @@ func (ss *Session) placeEmpty(o *transfer.Offer, e Entry) error {
 // mode and mtime and places it on its own, outside any batch.
 func (ss *Session) placeNow(o *transfer.Offer, e Entry, flags int) error {
 	name := stageName(o.Path)
-	f, err := ss.s.root.OpenFile(name, flags, 0o600)
+	f, err := ss.s.openFile(name, flags, 0o600)
 	if err != nil {
 		return storageErr("open staged "+o.Path, err)
 	}
@@ -508,10 +508,10 @@ func (ss *Session) placeNow(o *transfer.Offer, e Entry, flags int) error {
 		err = ss.s.root.Chtimes(name, t, t)
 	}
 	if err == nil {
-		err = f.Sync()
+		err = ss.s.syncFile(f, name)
 	}
 	if cerr := f.Close(); err == nil {
-		err = cerr
+		err = inNamespace("close", name, cerr)
 	}
 	if err == nil {
 		err = ss.place(name, o.Path, e)
@@ -531,7 +531,7 @@ func (ss *Session) place(tmp, p string, e Entry) error {
 	if err := ss.displace(p); err != nil {
 		return err
 	}
-	if err := ss.s.root.Rename(tmp, p); err != nil {
+	if err := ss.s.rename(tmp, p); err != nil {
 		return storageErr("place "+p, err)
 	}
 	if err := ss.syncDir(path.Dir(p)); err != nil {
@@ -568,16 +568,16 @@ func (ss *Session) displace(p string) error {
 // trash moves p into the trash of this session's first sequence.
 func (ss *Session) trash(p string) error {
 	dst := fmt.Sprintf("%s/%d/%s", trashDir, ss.start, p)
-	if err := ss.s.root.MkdirAll(path.Dir(dst), 0o700); err != nil {
+	if err := ss.s.mkdirAll(path.Dir(dst), 0o700); err != nil {
 		return storageErr("make trash for "+p, err)
 	}
-	if err := ss.s.root.Rename(p, dst); err != nil {
+	if err := ss.s.rename(p, dst); err != nil {
 		return storageErr("move "+p+" to the trash", err)
 	}
-	if err := syncDir(ss.s.root, path.Dir(dst)); err != nil {
+	if err := ss.s.syncDir(path.Dir(dst)); err != nil {
 		return storageErr("move "+p+" to the trash", err)
 	}
-	return syncDir(ss.s.root, path.Dir(p))
+	return ss.s.syncDir(path.Dir(p))
 }
 
 // parents makes sure every ancestor of p is a real directory in the live
@@ -610,7 +610,7 @@ func (ss *Session) mkdir(d string) error {
 		}
 		fallthrough
 	case isNotExist(err):
-		if err := ss.s.root.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := ss.s.mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return storageErr("create directory "+d, err)
 		}
 		if err := ss.syncDir(path.Dir(d)); err != nil {
@@ -629,7 +629,7 @@ func (ss *Session) Abandon(ctx context.Context, o *transfer.Offer, err error) {
 	ss.failed++
 	delete(ss.resumed, o.Path)
 	if ss.stage != nil && ss.stage.path == o.Path {
-		ss.stage.remove(ss.s.root)
+		ss.stage.remove()
 		ss.stage = nil
 	} else if _, ok := ss.s.state.Staged[o.Path]; !ok {
 		return

@@ -23,7 +23,7 @@ const (
 
 // staged is a file being received into staging.
 type staged struct {
-	root  *os.Root
+	s     *Store
 	path  string   // final path
 	hash  scan.Sum // offered content hash
 	name  string   // staging data file
@@ -44,20 +44,20 @@ func stageName(p string) string {
 // openStaged opens the staging of p for content hash, continuing after a
 // verified prefix of at (0 starts over). The caller has checked the prefix
 // with verifyStaged and passes the hasher over it.
-func openStaged(root *os.Root, p string, hash scan.Sum, at int64, h *blake3.Hasher) (*staged, error) {
+func openStaged(s *Store, p string, hash scan.Sum, at int64, h *blake3.Hasher) (*staged, error) {
 	name := stageName(p)
 	flags := os.O_RDWR | os.O_CREATE
 	if at == 0 {
 		flags |= os.O_TRUNC
 		h = blake3.New()
 	}
-	f, err := root.OpenFile(name, flags, 0o600)
+	f, err := s.openFile(name, flags, 0o600)
 	if err != nil {
 		return nil, storageErr("open staging file for "+p, err)
 	}
-	st := &staged{root: root, path: p, hash: hash, name: name, f: f, h: h, size: at}
+	st := &staged{s: s, path: p, hash: hash, name: name, f: f, h: h, size: at}
 	if at > 0 {
-		if st.sums, err = root.OpenFile(name+sumsSuffix, os.O_RDWR, 0); err != nil {
+		if st.sums, err = s.openFile(name+sumsSuffix, os.O_RDWR, 0); err != nil {
 			f.Close()
 			return nil, storageErr("open staging sums for "+p, err)
 		}
@@ -77,14 +77,14 @@ func (st *staged) truncate(at int64) error {
 		var n int64
 		n, err = sumsUpTo(st.sums, at)
 		if err == nil {
-			err = st.sums.Truncate(n * sumRecLen)
+			err = st.s.truncateFile(st.sums, st.name+sumsSuffix, n*sumRecLen)
 		}
 		if err == nil {
 			_, err = st.sums.Seek(n*sumRecLen, io.SeekStart)
 		}
 	}
 	if err == nil {
-		err = st.f.Truncate(at)
+		err = st.s.truncateFile(st.f, st.name, at)
 	}
 	if err == nil {
 		_, err = st.f.Seek(at, io.SeekStart)
@@ -97,7 +97,7 @@ func (st *staged) truncate(at int64) error {
 
 // write appends a verified chunk.
 func (st *staged) write(data []byte, sum scan.Sum) error {
-	if _, err := st.f.Write(data); err != nil {
+	if err := st.s.writeFile(st.f, st.name, data); err != nil {
 		return storageErr("write staging file for "+st.path, err)
 	}
 	st.size += int64(len(data))
@@ -115,17 +115,17 @@ func (st *staged) sync() error {
 	}
 	var err error
 	if st.sums == nil {
-		st.sums, err = st.root.OpenFile(st.name+sumsSuffix, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+		st.sums, err = st.s.openFile(st.name+sumsSuffix, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	}
 	if err == nil {
-		_, err = st.sums.Write(st.pending)
+		err = st.s.writeFile(st.sums, st.name+sumsSuffix, st.pending)
 		st.pending = st.pending[:0]
 	}
 	if err == nil {
-		err = st.f.Sync()
+		err = st.s.syncFile(st.f, st.name)
 	}
 	if err == nil {
-		err = st.sums.Sync()
+		err = st.s.syncFile(st.sums, st.name+sumsSuffix)
 	}
 	if err != nil {
 		return storageErr("sync staging file for "+st.path, err)
@@ -142,16 +142,16 @@ func (st *staged) close() {
 }
 
 // remove closes and deletes the staging files.
-func (st *staged) remove(root *os.Root) {
+func (st *staged) remove() {
 	st.close()
-	root.Remove(st.name)
+	st.s.root.Remove(st.name)
 	st.removeSums()
 }
 
 // removeSums deletes the sums file once the data no longer needs it.
 func (st *staged) removeSums() {
 	if st.sums != nil {
-		st.root.Remove(st.name + sumsSuffix)
+		st.s.root.Remove(st.name + sumsSuffix)
 	}
 }
 

@@ -45,6 +45,11 @@ type Options struct {
 	// Probes gives the sender the namespace's probe key with each commit
 	// (see Store.ProbeKey).
 	Probes bool
+
+	// fault, if set, is asked before each durable write and its error is
+	// that write's (see fault.go). Only tests set it; it may be called
+	// from several goroutines at once.
+	fault func(op faultOp, name string) error
 }
 
 // Limits bound a namespace against a broken or hostile sender. A zero
