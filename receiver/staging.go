@@ -32,6 +32,7 @@ type staged struct {
 	h     *blake3.Hasher // over [0, size)
 	size  int64          // bytes written and verified
 	dirty bool           // written since the last sync
+	err   error          // a failed sync, which sticks
 	// pending holds sum records not yet in the sums file.
 	pending []byte
 }
@@ -109,7 +110,14 @@ func (st *staged) write(data []byte, sum scan.Sum) error {
 }
 
 // sync makes everything written durable.
+//
+// A failure sticks: after a failed fsync the file system may have dropped
+// the pages it could not write and report the next fsync clean, so what
+// was written since the last good sync is never vouched for.
 func (st *staged) sync() error {
+	if st.err != nil {
+		return st.err
+	}
 	if !st.dirty {
 		return nil
 	}
@@ -128,7 +136,8 @@ func (st *staged) sync() error {
 		err = st.s.syncFile(st.sums, st.name+sumsSuffix)
 	}
 	if err != nil {
-		return storageErr("sync staging file for "+st.path, err)
+		st.err = storageErr("sync staging file for "+st.path, err)
+		return st.err
 	}
 	st.dirty = false
 	return nil
