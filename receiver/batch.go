@@ -72,7 +72,9 @@ func (ss *Session) Flush(ctx context.Context) (map[uint64]error, error) {
 			err = ss.s.rename(b.st.name, p)
 		}
 		if err != nil {
-			b.st.remove()
+			if !ss.vouched(p, b.hash) {
+				b.st.remove()
+			}
 			ss.failed++
 			failed[b.id] = storageErr("place "+p, err)
 			continue
@@ -108,4 +110,12 @@ func (ss *Session) Flush(ctx context.Context) (map[uint64]error, error) {
 		}
 	}
 	return failed, nil
+}
+
+// vouched reports whether the journal vouches for a staged prefix of p's
+// content hash: a file that could not be placed keeps it, and the next
+// session resumes from there instead of receiving it all again.
+func (ss *Session) vouched(p string, hash scan.Sum) bool {
+	st, ok := ss.s.state.Staged[p]
+	return ok && st.FileHash == hash
 }

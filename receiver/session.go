@@ -517,7 +517,9 @@ func (ss *Session) placeNow(o *transfer.Offer, e Entry, flags int) error {
 		err = ss.place(name, o.Path, e)
 	}
 	if err != nil {
-		ss.s.root.Remove(name)
+		if !ss.vouched(o.Path, o.Hash) {
+			ss.s.root.Remove(name)
+		}
 		return storageErr("place "+o.Path, err)
 	}
 	ss.placed++
