@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -58,8 +59,16 @@ func (s *Store) recover() error {
 	}
 	var dropped []resume.Record
 	for base, st := range want {
-		if present[base] && present[base+sumsSuffix] && s.cutStaged(st) == nil {
-			continue
+		if present[base] && present[base+sumsSuffix] {
+			err := s.cutStaged(st)
+			if err == nil {
+				continue
+			}
+			// What the journal cannot vouch for is dropped; a failure to
+			// cut what it can ends recovery, which the next run repeats.
+			if !errors.Is(err, errNoBoundary) && !isNotExist(err) {
+				return fmt.Errorf("cut staging of %s back to its journal: %w", st.Path, err)
+			}
 		}
 		s.root.Remove(stagingDir + "/" + base)
 		s.root.Remove(stagingDir + "/" + base + sumsSuffix)
@@ -74,7 +83,8 @@ func (s *Store) recover() error {
 }
 
 // cutStaged truncates a staged file to its journaled prefix: bytes after it
-// were never verified durable.
+// were never verified durable. An error wrapping errNoBoundary says the
+// staging does not hold what the journal vouches for.
 func (s *Store) cutStaged(st resume.Staged) error {
 	name := stageName(st.Path)
 	f, err := s.openFile(name, os.O_RDWR, 0)
@@ -83,8 +93,11 @@ func (s *Store) cutStaged(st resume.Staged) error {
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || fi.Size() < st.Offset {
-		return fmt.Errorf("staged %s is shorter than its journal", st.Path)
+	if err != nil {
+		return inNamespace("stat", name, err)
+	}
+	if fi.Size() < st.Offset {
+		return fmt.Errorf("staged %s is shorter than its journal: %w", st.Path, errNoBoundary)
 	}
 	sums, err := s.openFile(name+sumsSuffix, os.O_RDWR, 0)
 	if err != nil {
