@@ -83,8 +83,10 @@ func (s *Store) begin(ctx context.Context, cancel context.CancelFunc) (*Session,
 	if s.jerr {
 		// A write to the journal failed (a full disk, an I/O error): what
 		// it holds is known only once it is read again.
-		s.j.Close()
-		s.j = nil
+		if s.j != nil {
+			s.j.Close()
+			s.j = nil
+		}
 		if err := s.recover(); err != nil {
 			<-s.sem
 			return nil, storageErr("reopen journal", err)
