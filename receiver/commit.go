@@ -75,6 +75,7 @@ func (ss *Session) Commit(ctx context.Context, c transfer.Commit) (transfer.Comm
 		ss.s.log.Info("unchanged", "seq", m.Seq, "files", m.Files)
 		return ss.withProbe(transfer.Committed{Seq: m.Seq, Files: uint64(m.Files), Bytes: uint64(m.Bytes), Complete: true}), nil
 	}
+	prev := ss.s.last
 	m, err := ss.commit(kind, entries)
 	if err != nil {
 		return transfer.Committed{}, err
@@ -84,14 +85,9 @@ func (ss *Session) Commit(ctx context.Context, c transfer.Commit) (transfer.Comm
 	// After the commit: what the source no longer has goes to the trash,
 	// and directories get their modes and times (placing files changed
 	// their times).
-	for p := range ss.prev {
-		if _, ok := entries[p]; ok {
-			continue
-		}
-		if _, err := ss.s.root.Lstat(p); err == nil {
-			if err := ss.trash(p); err != nil {
-				ss.s.log.Warn("remove deleted entry", "path", p, "err", err)
-			}
+	if prev != nil {
+		if err := ss.s.tidy(prev, m, ss.start); err != nil {
+			ss.s.log.Warn("remove deleted entries", "err", err)
 		}
 	}
 	for i := len(m.Entries) - 1; i >= 0; i-- {

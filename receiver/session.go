@@ -566,22 +566,7 @@ func (ss *Session) displace(p string) error {
 		(prev.Kind != "file" || (fi.Size() == prev.Size && fi.ModTime().UnixNano() == prev.MTime)) {
 		return nil
 	}
-	return ss.trash(p)
-}
-
-// trash moves p into the trash of this session's first sequence.
-func (ss *Session) trash(p string) error {
-	dst := fmt.Sprintf("%s/%d/%s", trashDir, ss.start, p)
-	if err := ss.s.mkdirAll(path.Dir(dst), 0o700); err != nil {
-		return storageErr("make trash for "+p, err)
-	}
-	if err := ss.s.rename(p, dst); err != nil {
-		return storageErr("move "+p+" to the trash", err)
-	}
-	if err := ss.s.syncDir(path.Dir(dst)); err != nil {
-		return storageErr("move "+p+" to the trash", err)
-	}
-	return ss.s.syncDir(path.Dir(p))
+	return ss.s.trash(p, ss.start)
 }
 
 // parents makes sure every ancestor of p is a real directory in the live
@@ -609,7 +594,7 @@ func (ss *Session) mkdir(d string) error {
 	case err == nil:
 		// A file or a link the sender no longer has where it now has a
 		// directory: displace it.
-		if err := ss.trash(d); err != nil {
+		if err := ss.s.trash(d, ss.start); err != nil {
 			return err
 		}
 		fallthrough
