@@ -2,6 +2,7 @@ package receiver
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -75,21 +76,14 @@ func (ss *Session) Commit(ctx context.Context, c transfer.Commit) (transfer.Comm
 		ss.s.log.Info("unchanged", "seq", m.Seq, "files", m.Files)
 		return ss.withProbe(transfer.Committed{Seq: m.Seq, Files: uint64(m.Files), Bytes: uint64(m.Bytes), Complete: true}), nil
 	}
-	prev := ss.s.last
 	m, err := ss.commit(kind, entries)
 	if err != nil {
 		return transfer.Committed{}, err
 	}
 	ss.s.log.Info("committed", "seq", m.Seq, "kind", m.Kind, "files", m.Files, "bytes", m.Bytes, "placed", ss.placed)
 
-	// After the commit: what the source no longer has goes to the trash,
-	// and directories get their modes and times (placing files changed
-	// their times).
-	if prev != nil {
-		if err := ss.s.tidy(prev, m, ss.start); err != nil {
-			ss.s.log.Warn("remove deleted entries", "err", err)
-		}
-	}
+	// Directories get their modes and times last: placing files changed
+	// their times.
 	for i := len(m.Entries) - 1; i >= 0; i-- {
 		e := m.Entries[i]
 		if e.Kind != "dir" {
@@ -118,8 +112,8 @@ func (ss *Session) withProbe(c transfer.Committed) transfer.Committed {
 	return c
 }
 
-// commit writes the manifest of entries as the next restore point, then
-// journals it and compacts the journal.
+// commit writes the manifest of entries as the next restore point and
+// finishes the commit.
 func (ss *Session) commit(kind string, entries map[string]Entry) (*Manifest, error) {
 	if err := ss.flush(); err != nil {
 		return nil, err
@@ -137,21 +131,63 @@ func (ss *Session) commit(kind string, entries map[string]Entry) (*Manifest, err
 		return nil, storageErr("commit", err)
 	}
 	ss.s.mu.Lock()
+	prev := ss.s.last
 	ss.s.head, ss.s.last = m.Seq, m
 	ss.s.mu.Unlock()
-	if err := ss.journal(resume.Record{Kind: resume.KindCommit, Seq: m.Seq}); err != nil {
+	if err := ss.s.finishCommit(prev, m, ss.start); err != nil {
 		return nil, err
-	}
-	err := inNamespace("rewrite", journalName, ss.s.hit(opCompact, journalName))
-	if err == nil {
-		err = ss.s.j.Rewrite(ss.s.state.Records())
-	}
-	if err != nil {
-		ss.s.jerr = true
-		return nil, storageErr("compact journal", err)
 	}
 	ss.placedAtCP = ss.placed
 	return m, nil
+}
+
+// finishCommit completes the commit of m, whose manifest and HEAD are
+// durable: what the restore point before it (prev, nil if none) listed and
+// m does not goes to the trash of seq, then the journal records the commit
+// and is compacted. Until the journal records it, the next session
+// finishes it (see rollForward).
+func (s *Store) finishCommit(prev, m *Manifest, seq uint64) error {
+	if prev != nil {
+		if err := s.tidy(prev, m, seq); err != nil {
+			return err
+		}
+	}
+	if err := s.journal(resume.Record{Kind: resume.KindCommit, Seq: m.Seq}); err != nil {
+		return err
+	}
+	err := inNamespace("rewrite", journalName, s.hit(opCompact, journalName))
+	if err == nil {
+		err = s.j.Rewrite(s.state.Records())
+	}
+	if err != nil {
+		s.jerr = true
+		return storageErr("compact journal", err)
+	}
+	return nil
+}
+
+// rollForward finishes the last commit if it did not finish: HEAD names a
+// manifest the journal does not record as committed, because the session
+// failed or crashed after HEAD was written.
+func (s *Store) rollForward() error {
+	done := s.state.LastCommit
+	if s.last == nil || done >= s.head {
+		return nil
+	}
+	var prev *Manifest
+	if done > 0 {
+		var err error
+		if prev, err = ReadManifest(s.root, done); err != nil {
+			// Then what it held and HEAD does not stays in the live
+			// tree; nothing is lost.
+			s.log.Warn("finish commit: no earlier restore point to compare with", "seq", done, "err", err)
+		}
+	}
+	s.log.Info("finishing commit", "seq", s.head)
+	if err := s.finishCommit(prev, s.last, s.head); err != nil {
+		return fmt.Errorf("finish commit %d: %w", s.head, err)
+	}
+	return nil
 }
 
 // sameEntries reports whether a manifest's entries are exactly entries.

@@ -93,6 +93,10 @@ func (s *Store) begin(ctx context.Context, cancel context.CancelFunc) (*Session,
 		}
 		s.jerr = false
 	}
+	if err := s.rollForward(); err != nil {
+		<-s.sem
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cancel = cancel
