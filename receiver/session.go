@@ -519,14 +519,16 @@ func (ss *Session) placeNow(o *transfer.Offer, e Entry, flags int) error {
 	if cerr := f.Close(); err == nil {
 		err = inNamespace("close", name, cerr)
 	}
-	if err == nil {
-		err = ss.place(name, o.Path, e)
+	if err != nil {
+		err = storageErr("place "+o.Path, err)
+	} else {
+		err = ss.place(name, o.Path, e) // its errors name their step
 	}
 	if err != nil {
 		if !ss.vouched(o.Path, o.Hash) {
 			ss.s.root.Remove(name)
 		}
-		return storageErr("place "+o.Path, err)
+		return err
 	}
 	ss.placed++
 	return ss.notePlaced(resume.Record{Kind: resume.KindPlaced, Path: o.Path, FileHash: o.Hash})
