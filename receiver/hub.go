@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -162,7 +163,10 @@ func (h *Hub) serveConn(ctx context.Context, conn *quic.Conn, log *slog.Logger) 
 func (h *Hub) session(ctx context.Context, conn *quic.Conn, name string, log *slog.Logger) error {
 	st, err := h.store(name, log)
 	if err != nil {
-		return err
+		// The cause names the hub's directories: it goes to the log,
+		// and the sender learns only that storage failed.
+		log.Error("open namespace", "err", err)
+		return fmt.Errorf("open namespace %s: %w", name, storageKind(err))
 	}
 	timeout := h.FrameTimeout
 	if timeout <= 0 {
@@ -238,6 +242,14 @@ func (h *Hub) Conns() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.total
+}
+
+// storageKind returns the kind of a storage failure, without its details.
+func storageKind(err error) error {
+	if errors.Is(err, transfer.ErrNoSpace) || errors.Is(err, syscall.ENOSPC) {
+		return transfer.ErrNoSpace
+	}
+	return transfer.ErrStorage
 }
 
 // store opens a namespace once and keeps it open.
