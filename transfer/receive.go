@@ -17,13 +17,14 @@ import (
 // goroutine, only with frames that passed every check of the protocol: paths
 // are valid, chunks are in order, inside the offered size and match their
 // hash. Errors from a Sink end the session, except those that Finish
-// returns, which end only that file.
+// returns and the *EntryError of Offer, which end only that entry.
 type Sink interface {
 	// Head returns the sequence of the last committed manifest, 0 if none.
 	Head() uint64
 	// Offer decides whether to take an entry. Entries without bytes to
 	// transfer (directories, symlinks, empty files, files it already holds)
-	// are applied or noted here and answered with Skip.
+	// are applied or noted here and answered with Skip. An *EntryError
+	// refuses the entry alone (see EntryError).
 	Offer(ctx context.Context, o *Offer) (Reply, error)
 	// Write stores bytes of a file that Offer asked for, in order; sum is
 	// their BLAKE3, already checked.
@@ -37,6 +38,20 @@ type Sink interface {
 	// Commit writes the restore point after every offer was resolved.
 	Commit(ctx context.Context, c Commit) (Committed, error)
 }
+
+// EntryError is an error of Sink.Offer that refuses that entry alone: the
+// session goes on without it. A file with data is answered with send and
+// refused at once with done and the error's code, as a file whose chunk
+// fails its hash is; the sender stops and confirms with abandon. An entry
+// without data (a directory, a symlink, an empty file) cannot be refused
+// on the wire: it is answered with skip, and the sink, which did not apply
+// it, must count it as not received.
+type EntryError struct {
+	Err error
+}
+
+func (e *EntryError) Error() string { return e.Err.Error() }
+func (e *EntryError) Unwrap() error { return e.Err }
 
 // ClassDoner is an optional Sink interface: ClassDone is called once per
 // priority class when every entry of that class was offered and resolved
@@ -390,6 +405,10 @@ func (rs *recvSession) applyDeferred(ctx context.Context) error {
 
 func (rs *recvSession) decide(ctx context.Context, o *Offer) error {
 	r, err := rs.sink.Offer(ctx, o)
+	var refused *EntryError
+	if errors.As(err, &refused) {
+		return rs.refuseOffer(ctx, o, refused.Err)
+	}
 	if err != nil {
 		return fmt.Errorf("offer %s: %w", o.Path, err)
 	}
@@ -423,6 +442,26 @@ func (rs *recvSession) decide(ctx context.Context, o *Offer) error {
 		return rs.resolve(ctx, o.Class)
 	}
 	return nil
+}
+
+// refuseOffer answers an offer the sink refused alone, with err (see
+// EntryError).
+func (rs *recvSession) refuseOffer(ctx context.Context, o *Offer, err error) error {
+	if o.Kind != scan.File || o.Size == 0 {
+		rs.scratch = Reply{ID: o.ID, Action: Skip}.Append(rs.scratch[:0])
+		if err := rs.fw.WriteFrame(TypeReply, rs.scratch); err != nil {
+			return err
+		}
+		return rs.resolve(ctx, o.Class)
+	}
+	// Its chunks, if the sender sends any before it reads the done, are
+	// dropped; its abandon (or its last chunk) resolves it.
+	rs.wanted[o.ID] = &incoming{offer: *o, failed: true}
+	rs.scratch = Reply{ID: o.ID, Action: Send}.Append(rs.scratch[:0])
+	if err := rs.fw.WriteFrame(TypeReply, rs.scratch); err != nil {
+		return err
+	}
+	return rs.done(o.ID, err)
 }
 
 // resolve counts an entry of class as resolved and reports the classes
