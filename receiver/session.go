@@ -46,6 +46,10 @@ type Session struct {
 	// When the last manifest was committed, and placed at that time.
 	lastCP     time.Time
 	placedAtCP int
+
+	// names holds, when the file system folds case, the spellings of the
+	// paths of this session (see checkName).
+	names foldIndex
 }
 
 // resumedPrefix is a staged prefix checked at offer time, ready to continue.
@@ -149,6 +153,9 @@ func (ss *Session) Head() uint64 {
 
 // Offer implements transfer.Sink.
 func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply, error) {
+	if err := ss.checkName(o); err != nil {
+		return transfer.Reply{}, err
+	}
 	e := entryOf(o)
 	if o.Kind != scan.Dir && ss.dirs[o.Path] {
 		// The path was a directory for earlier entries of this session;

@@ -85,6 +85,8 @@ type Store struct {
 	jerr   bool // a journal write failed: reopen it before the next session
 	state  resume.State
 	placed map[string]scan.Sum // placed since the last commit, by path
+
+	folds bool // the file system folds case (see FoldCase)
 }
 
 // Open opens (creating if needed) the namespace at dir.
@@ -126,6 +128,11 @@ func (s *Store) init() error {
 			return fmt.Errorf("%s is not a directory", d)
 		}
 	}
+	folds, err := FoldCase(s.root)
+	if err != nil {
+		return err
+	}
+	s.folds = folds
 	head, err := readHead(s.root)
 	if err != nil {
 		return err
