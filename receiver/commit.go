@@ -143,12 +143,13 @@ func (ss *Session) commit(kind string, entries map[string]Entry) (*Manifest, err
 
 // finishCommit completes the commit of m, whose manifest and HEAD are
 // durable: what the restore point before it (prev, nil if none) listed and
-// m does not goes to the trash of seq, then the journal records the commit
+// m does not (not even under another case, where that is one name: see
+// trashable) goes to the trash of seq, then the journal records the commit
 // and is compacted. Until the journal records it, the next session
 // finishes it (see rollForward).
 func (s *Store) finishCommit(prev, m *Manifest, seq uint64) error {
 	if prev != nil {
-		if err := s.tidy(prev, m, seq); err != nil {
+		if err := s.tidy(s.trashable(prev, m), m, seq); err != nil {
 			return err
 		}
 	}

@@ -132,3 +132,25 @@ func (ss *Session) checkName(o *transfer.Offer) error {
 	}
 	return nil
 }
+
+// trashable returns prev without the entries that m lists under another
+// spelling, when the namespace's file system folds case. There the old
+// spelling names the file m lists (a case-only rename, A.txt to a.txt), so
+// moving it to the trash would take that file out of the live tree.
+func (s *Store) trashable(prev, m *Manifest) *Manifest {
+	if !s.folds || prev == nil {
+		return prev
+	}
+	kept := make(foldIndex, len(m.Entries))
+	for _, e := range m.Entries {
+		kept.add(e.Path)
+	}
+	out := *prev
+	out.Entries = nil
+	for _, e := range prev.Entries {
+		if _, ok := kept[fold(e.Path)]; !ok {
+			out.Entries = append(out.Entries, e)
+		}
+	}
+	return &out
+}

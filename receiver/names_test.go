@@ -79,6 +79,40 @@ func TestFoldIndex(t *testing.T) {
 	}
 }
 
+func TestTrashable(t *testing.T) {
+	prev := &Manifest{Seq: 1, Entries: []Entry{
+		{Path: "Docs", Kind: "dir"},
+		{Path: "Docs/Report.txt", Kind: "file"},
+		{Path: "Docs/old.txt", Kind: "file"},
+		{Path: "Same", Kind: "file"},
+		{Path: "gone", Kind: "file"},
+	}}
+	m := &Manifest{Seq: 2, Entries: []Entry{
+		{Path: "docs/new.txt", Kind: "file"}, // its directory not listed
+		{Path: "docs/report.txt", Kind: "file"},
+		{Path: "Same", Kind: "file"},
+	}}
+	paths := func(m *Manifest) []string {
+		var out []string
+		for _, e := range m.Entries {
+			out = append(out, e.Path)
+		}
+		return out
+	}
+	s := &Store{}
+	if got := paths(s.trashable(prev, m)); !slices.Equal(got, paths(prev)) {
+		t.Errorf("case-sensitive: trashable kept %v, want all of %v", got, paths(prev))
+	}
+	s.folds = true
+	want := []string{"Docs/old.txt", "gone"}
+	if got := paths(s.trashable(prev, m)); !slices.Equal(got, want) {
+		t.Errorf("folding: trashable = %v, want %v", got, want)
+	}
+	if len(prev.Entries) != 5 {
+		t.Errorf("trashable changed prev: %v", paths(prev))
+	}
+}
+
 // refusedAlone checks that err refuses its entry alone, naming what.
 func refusedAlone(t *testing.T, err error, what ...string) {
 	t.Helper()
