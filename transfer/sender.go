@@ -151,6 +151,7 @@ type sendSession struct {
 	nextID    uint64
 	window    []*pending // offered and unresolved, in id order
 	byID      map[uint64]*pending
+	abandoned map[uint64]bool // given up while a done for them may still come
 	critLeft  int
 	scratch   []byte
 	buf       []byte
@@ -712,6 +713,12 @@ func (ss *sendSession) handle(msg any) error {
 		ss.cfg.Events(Event{Kind: EventStart, Item: p.item})
 	case Status:
 		p := ss.byID[m.ID]
+		if p == nil && ss.abandoned[m.ID] {
+			// The receiver refused a file this sender had already given
+			// up; the two crossed on the wire.
+			delete(ss.abandoned, m.ID)
+			return nil
+		}
 		if p == nil || (p.f == nil && !p.sent) {
 			return fmt.Errorf("done for entry %d, which is not being sent: %w", m.ID, ErrProtocol)
 		}
@@ -800,6 +807,10 @@ func (ss *sendSession) abandon(p *pending, code Code, err error) {
 	ss.scratch = Status{ID: p.id, Code: code, Message: err.Error()}.Append(ss.scratch[:0])
 	// A write error here resurfaces on the next write.
 	_ = ss.fw.WriteFrame(TypeAbandon, ss.scratch)
+	if ss.abandoned == nil {
+		ss.abandoned = make(map[uint64]bool)
+	}
+	ss.abandoned[p.id] = true
 	ss.resolve(p, err, false)
 }
 
