@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"time"
@@ -54,7 +55,7 @@ func Open(root *os.Root, name string) (*Journal, []Record, error) {
 
 	f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, nil, fmt.Errorf("resume: open journal: %w", err)
+		return nil, nil, fmt.Errorf("resume: open journal %s: %w", name, bare(err))
 	}
 	j := &Journal{root: root, name: name, f: f}
 	recs, err := j.load()
@@ -91,16 +92,16 @@ func (j *Journal) load() ([]Record, error) {
 	if off < len(data) {
 		j.truncated = int64(len(data) - off)
 		if err := j.f.Truncate(j.size); err != nil {
-			return nil, fmt.Errorf("resume: cut journal tail: %w", err)
+			return nil, fmt.Errorf("resume: cut journal tail: %w", bare(err))
 		}
 		if err := j.f.Sync(); err != nil {
-			return nil, fmt.Errorf("resume: cut journal tail: %w", err)
+			return nil, fmt.Errorf("resume: cut journal tail: %w", bare(err))
 		}
 	}
 	// The file may have just been created: make its directory entry durable
 	// before any Append is acknowledged.
 	if err := syncDir(j.root, j.name); err != nil {
-		return nil, fmt.Errorf("resume: open journal: %w", err)
+		return nil, fmt.Errorf("resume: open journal %s: %w", j.name, bare(err))
 	}
 	return recs, nil
 }
@@ -156,24 +157,24 @@ func (j *Journal) Rewrite(recs []Record) error {
 	tmp := j.name + ".tmp"
 	f, err := j.root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("resume: rewrite journal: %w", err)
+		return fmt.Errorf("resume: rewrite journal: %w", bare(err))
 	}
 	if err := writeSync(f, buf); err != nil {
 		f.Close()
 		_ = j.root.Remove(tmp)
-		return fmt.Errorf("resume: rewrite journal: %w", err)
+		return fmt.Errorf("resume: rewrite journal: %w", bare(err))
 	}
 	if err := j.root.Rename(tmp, j.name); err != nil {
 		f.Close()
 		_ = j.root.Remove(tmp)
-		return fmt.Errorf("resume: rewrite journal: %w", err)
+		return fmt.Errorf("resume: rewrite journal: %w", bare(err))
 	}
 	// name is now the new file, and f is open on it.
 	old := j.f
 	j.f, j.size = f, int64(len(buf))
 	old.Close() // fully synced; nothing is lost if closing fails
 	if err := syncDir(j.root, j.name); err != nil {
-		j.err = fmt.Errorf("resume: rewrite journal: %w", err)
+		j.err = fmt.Errorf("resume: rewrite journal: %w", bare(err))
 		return j.err
 	}
 	return nil
@@ -246,4 +247,15 @@ func writeSync(f *os.File, b []byte) error {
 		return err
 	}
 	return f.Sync()
+}
+
+// bare drops the path from a file error: the journal is named by its name
+// in the namespace, and an os.Root file reports its absolute path, which a
+// hub must not pass on to a sender.
+func bare(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }

@@ -412,3 +412,24 @@ func BenchmarkAppend(b *testing.B) {
 		})
 	}
 }
+
+// TestJournalErrorsNameNoAbsolutePath: errors name the journal by its name
+// in the namespace; a hub passes them on to senders.
+func TestJournalErrorsNameNoAbsolutePath(t *testing.T) {
+	dir := t.TempDir()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if err := root.Mkdir("journal", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Open(root, "journal")
+	if err == nil {
+		t.Fatal("opened a directory as the journal")
+	}
+	if strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "journal") {
+		t.Errorf("error %q: want the journal's name and not %s", err, dir)
+	}
+}
