@@ -328,40 +328,6 @@ func recHasRecord(t *testing.T, dir string, kind resume.Kind, p string, hash *sc
 	return false
 }
 
-// recCopyDir copies the tree at src to dst (regular files and
-// directories only).
-func recCopyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dst, rel)
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(to, fi.Mode().Perm()|0o700)
-		case fi.Mode().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(to, b, fi.Mode().Perm()); err != nil {
-				return err
-			}
-			return os.Chtimes(to, fi.ModTime(), fi.ModTime())
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // recManifestPaths returns the file paths of m with their hashes.
 func recManifestFiles(m *Manifest) map[string]scan.Sum {
 	out := make(map[string]scan.Sum)

@@ -349,7 +349,7 @@ func TestTornJournalTail(t *testing.T) {
 		t.Run("cut at "+strconv.FormatInt(cut, 10), func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(t.TempDir(), "ns")
-			recCopyDir(t, base, dir)
+			ftCopy(t, base, dir)
 			if err := os.Truncate(filepath.Join(dir, filepath.FromSlash(journalName)), cut); err != nil {
 				t.Fatal(err)
 			}
