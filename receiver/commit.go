@@ -39,7 +39,11 @@ func (ss *Session) checkpoint() error {
 		return nil
 	}
 	entries := make(map[string]Entry, len(ss.prev)+len(ss.live))
+	live := ss.s.spellings(ss.live)
 	for p, e := range ss.prev {
+		if s, ok := live[fold(p)]; ok && s != p {
+			continue // renamed in case only, and the new spelling is live
+		}
 		entries[p] = e
 	}
 	for p, e := range ss.live {

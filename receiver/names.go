@@ -133,6 +133,20 @@ func (ss *Session) checkName(o *transfer.Offer) error {
 	return nil
 }
 
+// spellings returns, when the namespace's file system folds case, the
+// spelling of each path of entries and of each directory above one, by
+// folded spelling; nil otherwise.
+func (s *Store) spellings(entries map[string]Entry) foldIndex {
+	if !s.folds {
+		return nil
+	}
+	x := make(foldIndex, len(entries))
+	for p := range entries {
+		x.add(p)
+	}
+	return x
+}
+
 // trashable returns prev without the entries that m lists under another
 // spelling, when the namespace's file system folds case. There the old
 // spelling names the file m lists (a case-only rename, A.txt to a.txt), so

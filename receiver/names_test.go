@@ -166,6 +166,14 @@ func TestOfferCaseCollisions(t *testing.T) {
 	ss = recBegin(t, st)
 	defer ss.Close()
 	recOffer(t, ss, empty(1, "logs/a.txt"))
+	// A checkpoint taken now lists the new spelling only: the old one
+	// names the same file, whose content is the new one.
+	if err := ss.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := manifestPathsOf(st.Head()), []string{"logs/a.txt", "logs/b.txt"}; !slices.Equal(got, want) {
+		t.Errorf("checkpoint lists %v, want %v", got, want)
+	}
 }
 
 func TestOfferWindowsNames(t *testing.T) {
