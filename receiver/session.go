@@ -246,6 +246,15 @@ func (ss *Session) checkLimits(o *transfer.Offer) error {
 			return fmt.Errorf("%s: the namespace would hold %d bytes, above its quota of %d: %w", o.Path, ss.quotaUsed, lim.Quota, transfer.ErrNoSpace)
 		}
 	}
+	if lim.MinFree > 0 {
+		need := o.Size - ss.resumed[o.Path].at
+		if free, ok := freeSpace(ss.s.dir); ok && free-need < lim.MinFree {
+			ss.failed++
+			err := fmt.Errorf("%s: needs %d more bytes; the hub's disk has %d free and keeps %d: %w", o.Path, need, free, lim.MinFree, transfer.ErrNoSpace)
+			ss.s.log.Warn("entry refused", "path", o.Path, "err", err)
+			return &transfer.EntryError{Err: err}
+		}
+	}
 	return nil
 }
 

@@ -62,6 +62,12 @@ type Limits struct {
 	MaxFileSize int64
 	// MaxEntries is the most entries one session may offer.
 	MaxEntries int
+	// MinFree is the free space a file may not take the namespace's disk
+	// below: such a file is refused at its offer, before its first byte,
+	// and the entries after it still come. Other namespaces and the
+	// system on the same disk keep that much. Not enforced where free
+	// space cannot be read (Windows).
+	MinFree int64
 }
 
 // Store is one namespace: a live tree and its state. One session at a time

@@ -29,6 +29,18 @@ type ProbeKey struct {
 	Key [32]byte
 }
 
+// String names the key by its ID only, so that logs and test output that
+// print a committed message do not hold the secret.
+func (k ProbeKey) String() string {
+	if k.IsZero() {
+		return "no probe key"
+	}
+	return fmt.Sprintf("probe key %x", k.ID)
+}
+
+// GoString is String, for %#v.
+func (k ProbeKey) GoString() string { return k.String() }
+
 // IsZero reports whether k is no key.
 func (k ProbeKey) IsZero() bool { return k == ProbeKey{} }
 

@@ -32,6 +32,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	timeout := fs.Duration("timeout", transfer.DefaultIdleTimeout, "drop a connection after `DURATION` without any packet")
 	quota := fs.String("quota", "off", "most file bytes one namespace may hold: a `SIZE` such as 50GiB, or off")
 	maxFile := fs.String("max-file-size", "1TiB", "refuse files larger than `SIZE`")
+	minFree := fs.String("min-free", "256MiB", "refuse a file that would leave less than `SIZE` free on the hub's disk (0: check nothing)")
 	maxEntries := fs.Int("max-entries", 10_000_000, "most entries one session may offer (`N`)")
 	frameTimeout := fs.Duration("frame-timeout", 5*time.Minute, "end a session whose sender sends no whole frame for `DURATION`, and a connection that opens no stream for as long")
 	handshakeTimeout := fs.Duration("handshake-timeout", transfer.DefaultHandshakeTimeout, "drop a handshake whose peer sends nothing for `DURATION` (at most --timeout); any handshake is dropped after twice this")
@@ -88,6 +89,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--max-file-size %q: want a size such as 4GiB", *maxFile)
 	}
 	limits.MaxFileSize = mf
+	if limits.MinFree, err = parseSize(*minFree); err != nil || limits.MinFree < 0 {
+		return usagef("--min-free %q: want a size such as 1GiB, or 0", *minFree)
+	}
 	me, _, err := loadIdentity(*state)
 	if err != nil {
 		return err
