@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ferrysync/ferry/scan"
 	"github.com/ferrysync/ferry/transfer"
@@ -20,9 +21,11 @@ import (
 // (see transfer.ValidWindowsPath): device names such as CON or aux.c,
 // names ending in a dot or a space, and the characters < > : " | ? *. It
 // is true on Windows, where creating them would open a device or fail;
-// elsewhere they are ordinary names and are accepted. Tests may set it
-// before a session starts.
-var WindowsNames = runtime.GOOS == "windows"
+// elsewhere they are ordinary names and are accepted. Tests may change it
+// while a hub runs.
+var WindowsNames atomic.Bool
+
+func init() { WindowsNames.Store(runtime.GOOS == "windows") }
 
 // FoldCase reports whether the file system under root folds case, when a
 // Store is opened. It is probeFoldCase; tests replace it (before opening a
@@ -100,7 +103,7 @@ func (x foldIndex) clash(p string) (mine, theirs string) {
 // records the name otherwise.
 func (ss *Session) checkName(o *transfer.Offer) error {
 	var err error
-	if WindowsNames {
+	if WindowsNames.Load() {
 		err = transfer.ValidWindowsPath(o.Path)
 		if err == nil && o.Kind == scan.Symlink {
 			err = transfer.ValidWindowsTarget(o.Path, o.Target)

@@ -177,11 +177,11 @@ func TestOfferCaseCollisions(t *testing.T) {
 }
 
 func TestOfferWindowsNames(t *testing.T) {
-	old := WindowsNames
-	t.Cleanup(func() { WindowsNames = old })
+	old := WindowsNames.Load()
+	t.Cleanup(func() { WindowsNames.Store(old) })
 	st := recOpen(t, t.TempDir(), Options{})
 	for _, on := range []bool{true, false} {
-		WindowsNames = on
+		WindowsNames.Store(on)
 		ss := recBegin(t, st)
 		_, err := ss.Offer(context.Background(), recFile{path: "src/aux.c"}.offer(1))
 		if on {

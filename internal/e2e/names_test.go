@@ -49,9 +49,9 @@ func forceFolding(t *testing.T) {
 // setWindowsNames sets receiver.WindowsNames for the rest of the test.
 func setWindowsNames(t *testing.T, on bool) {
 	t.Helper()
-	old := receiver.WindowsNames
-	receiver.WindowsNames = on
-	t.Cleanup(func() { receiver.WindowsNames = old })
+	old := receiver.WindowsNames.Load()
+	receiver.WindowsNames.Store(on)
+	t.Cleanup(func() { receiver.WindowsNames.Store(old) })
 }
 
 // namesHub runs a hub whose root is parent/hub, admitting allow and
@@ -498,7 +498,7 @@ func TestHostileWindowsNames(t *testing.T) {
 
 	// Elsewhere than on Windows they are ordinary names.
 	points := manifestBytes(t, ns)
-	receiver.WindowsNames = false
+	receiver.WindowsNames.Store(false)
 	rep, err = hostileSync(t, src, connect)
 	if err != nil || len(rep.Failed) > 0 || !rep.Committed.Complete {
 		t.Fatalf("sync without the Windows rules: %v, failed %v, committed %+v; want a complete restore point", err, rep.Failed, rep.Committed)
