@@ -1,13 +1,12 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/ferrysync/ferry/internal/identity"
 	"github.com/ferrysync/ferry/prioritize"
 	"github.com/ferrysync/ferry/transfer"
 )
@@ -23,21 +22,13 @@ type HubProbe struct {
 	File string
 }
 
-var probeFileMagic = []byte("ferry hub probe key 1\n")
-
 func (p *HubProbe) key() (transfer.ProbeKey, bool) {
-	data, err := os.ReadFile(p.File)
-	if err != nil {
-		return transfer.ProbeKey{}, false
-	}
-	rest, ok := bytes.CutPrefix(data, probeFileMagic)
 	var k transfer.ProbeKey
-	if !ok || len(rest) != len(k.ID)+len(k.Key) {
+	data, err := os.ReadFile(p.File)
+	if err != nil || k.UnmarshalBinary(data) != nil {
 		return k, false
 	}
-	copy(k.ID[:], rest)
-	copy(k.Key[:], rest[len(k.ID):])
-	return k, !k.IsZero()
+	return k, true
 }
 
 // keep stores the hub's key, if it changed.
@@ -45,28 +36,8 @@ func (p *HubProbe) keep(k transfer.ProbeKey) error {
 	if old, ok := p.key(); k.IsZero() || ok && old == k {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(p.File), 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(p.File), ".probe-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.Write(append(append(append([]byte(nil), probeFileMagic...), k.ID[:]...), k.Key[:]...))
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), p.File)
-	}
-	return err
+	data, _ := k.MarshalBinary()
+	return identity.WriteSecret(p.File, data)
 }
 
 // probe settles the run without a connection when the hub holds the plan

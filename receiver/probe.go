@@ -1,7 +1,6 @@
 package receiver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,11 +14,9 @@ import (
 	"github.com/ferrysync/ferry/transfer"
 )
 
-// probeKeyFile holds the namespace's probe key: a magic line, the 8-byte
-// ID and the 32-byte key.
+// probeKeyFile holds the namespace's probe key (transfer.ProbeKey's
+// binary form).
 const probeKeyFile = transfer.StateDir + "/probe-key"
-
-var probeKeyMagic = []byte("ferry probe key 1\n")
 
 // ProbeKey returns the namespace's probe key, creating it on first use.
 // A hub gives it to the namespace's device with every commit.
@@ -32,7 +29,7 @@ func (s *Store) ProbeKey() (transfer.ProbeKey, error) {
 	k, err := readProbeKey(s.root)
 	if errors.Is(err, os.ErrNotExist) {
 		k = transfer.NewProbeKey()
-		data := append(append(append([]byte(nil), probeKeyMagic...), k.ID[:]...), k.Key[:]...)
+		data, _ := k.MarshalBinary()
 		err = writeDurable(s.root, probeKeyFile, data, 0o600)
 	}
 	if err != nil {
@@ -53,18 +50,15 @@ func ReadProbeKey(dir string) (transfer.ProbeKey, error) {
 }
 
 func readProbeKey(root *os.Root) (transfer.ProbeKey, error) {
-	data, err := root.ReadFile(probeKeyFile)
-	if err != nil {
-		return transfer.ProbeKey{}, err
-	}
-	rest, ok := bytes.CutPrefix(data, probeKeyMagic)
 	var k transfer.ProbeKey
-	if !ok || len(rest) != len(k.ID)+len(k.Key) {
-		return k, fmt.Errorf("%s: not a probe key file", probeKeyFile)
+	data, err := root.ReadFile(probeKeyFile)
+	if err == nil {
+		err = k.UnmarshalBinary(data)
 	}
-	copy(k.ID[:], rest)
-	copy(k.Key[:], rest[len(k.ID):])
-	return k, nil
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		err = fmt.Errorf("%s: %w", probeKeyFile, err)
+	}
+	return k, err
 }
 
 // Holds answers a probe: whether the last restore point is complete, digests

@@ -141,12 +141,15 @@ func (d *dec) rest() []byte {
 }
 
 // end reports trailing bytes as an error and returns the sticky error.
-func (d *dec) end(msg Type) error {
+func (d *dec) end(msg Type) error { return d.endAt(msg.String()) }
+
+// endAt is end for a payload that is not a frame's, named what.
+func (d *dec) endAt(what string) error {
 	if d.err == nil && d.off != len(d.b) {
-		d.fail(msg.String(), fmt.Sprintf("%d trailing bytes", len(d.b)-d.off))
+		d.fail(what, fmt.Sprintf("%d trailing bytes", len(d.b)-d.off))
 	}
 	if d.err != nil {
-		return fmt.Errorf("decode %v: %w", msg, d.err)
+		return fmt.Errorf("decode %s: %w", what, d.err)
 	}
 	return nil
 }

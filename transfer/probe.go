@@ -41,6 +41,30 @@ func (k ProbeKey) String() string {
 // GoString is String, for %#v.
 func (k ProbeKey) GoString() string { return k.String() }
 
+// probeKeyMagic starts a file that keeps a probe key.
+var probeKeyMagic = []byte("ferry probe key 1\n")
+
+// MarshalBinary encodes k as the hub and the device keep it in a file.
+func (k ProbeKey) MarshalBinary() ([]byte, error) {
+	b := append([]byte(nil), probeKeyMagic...)
+	b = append(b, k.ID[:]...)
+	return append(b, k.Key[:]...), nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary encoded.
+func (k *ProbeKey) UnmarshalBinary(data []byte) error {
+	rest, ok := bytes.CutPrefix(data, probeKeyMagic)
+	if !ok || len(rest) != len(k.ID)+len(k.Key) {
+		return errors.New("not a probe key file")
+	}
+	copy(k.ID[:], rest)
+	copy(k.Key[:], rest[len(k.ID):])
+	if k.IsZero() {
+		return errors.New("probe key file holds no key")
+	}
+	return nil
+}
+
 // IsZero reports whether k is no key.
 func (k ProbeKey) IsZero() bool { return k == ProbeKey{} }
 
@@ -115,14 +139,6 @@ func open(magic []byte, k ProbeKey, p []byte) ([]byte, error) {
 		return nil, errors.New("probe: does not open with this key")
 	}
 	return plain, nil
-}
-
-// endAt fails on bytes left after the last field of what.
-func (d *dec) endAt(what string) error {
-	if d.err == nil && d.off != len(d.b) {
-		d.fail(what, fmt.Sprintf("%d trailing bytes", len(d.b)-d.off))
-	}
-	return d.err
 }
 
 func newAEAD(k ProbeKey) cipher.AEAD {

@@ -144,6 +144,17 @@ func create(dir, keyPath, certPath string) (*Identity, error) {
 	return fromDER(der, key)
 }
 
+// WriteSecret replaces the file at path with data, mode 0600, creating its
+// directory (mode 0700) if needed: written to a temporary file, synced and
+// renamed, so that a crash leaves the old file or the new one. Session
+// tickets and a hub's probe key are kept this way.
+func WriteSecret(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("identity: %w", err)
+	}
+	return writeFile(path, data, 0o600, os.Rename)
+}
+
 // writeFile writes data to a temporary file next to path, syncs it and
 // moves it into place with place.
 func writeFile(path string, data []byte, perm fs.FileMode, place func(tmp, path string) error) error {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 )
@@ -156,14 +155,9 @@ func (t *Tickets) Put(_ string, cs *tls.ClientSessionState) {
 		os.Remove(t.File)
 		return
 	}
-	data, err := encodeTicket(cs)
-	if err != nil {
-		return
+	if data, err := encodeTicket(cs); err == nil {
+		WriteSecret(t.File, data)
 	}
-	if os.MkdirAll(filepath.Dir(t.File), 0o700) != nil {
-		return
-	}
-	writeFile(t.File, data, 0o600, os.Rename)
 }
 
 // Has reports whether a ticket is at hand.
