@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -112,6 +113,8 @@ func (ss *Session) checkName(o *transfer.Offer) error {
 	if err == nil && ss.s.folds {
 		if ss.names == nil {
 			ss.names = make(foldIndex)
+			// The receiver's own state: .FERRY names it too.
+			ss.names.add(transfer.StateDir)
 			for p := range ss.prev {
 				if ss.unchanged(p) {
 					ss.names.add(p) // carried into the next manifest
@@ -124,6 +127,8 @@ func (ss *Session) checkName(o *transfer.Offer) error {
 				what += fmt.Sprintf(": %q", mine)
 			}
 			err = fmt.Errorf("%s collides with %q on this case-insensitive file system: %w", what, theirs, transfer.ErrRefused)
+		} else if t := linkInto(o); t != "" {
+			err = fmt.Errorf("symlink %q: target %q leads into %q on this case-insensitive file system: %w", o.Path, o.Target, transfer.StateDir, transfer.ErrRefused)
 		} else {
 			ss.names.add(o.Path)
 		}
@@ -148,6 +153,21 @@ func (s *Store) spellings(entries map[string]Entry) foldIndex {
 		x.add(p)
 	}
 	return x
+}
+
+// linkInto returns the target of a symlink offer when, with case folded,
+// it resolves into the receiver's state directory; "" otherwise. Exact
+// spellings are refused for every file system by transfer's checks.
+func linkInto(o *transfer.Offer) string {
+	if o.Kind != scan.Symlink {
+		return ""
+	}
+	t := path.Join(path.Dir(o.Path), o.Target)
+	first, _, _ := strings.Cut(t, "/")
+	if fold(first) == fold(transfer.StateDir) {
+		return t
+	}
+	return ""
 }
 
 // trashable returns prev without the entries that m lists under another

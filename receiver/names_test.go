@@ -142,8 +142,14 @@ func TestOfferCaseCollisions(t *testing.T) {
 	refusedAlone(t, err, `"Logs" collides with "logs"`)
 	_, err = ss.Offer(context.Background(), empty(4, "LOGS/b.txt"))
 	refusedAlone(t, err, `path "LOGS/b.txt": "LOGS" collides with "logs"`)
-	recOffer(t, ss, empty(5, "logs/b.txt"))
-	c := recCommit(t, ss, 5, true)
+	// The receiver's own state under another spelling, as a path and as
+	// a link's target.
+	_, err = ss.Offer(context.Background(), empty(5, ".FERRY/HEAD"))
+	refusedAlone(t, err, `".FERRY" collides with ".ferry"`)
+	_, err = ss.Offer(context.Background(), &transfer.Offer{ID: 6, Kind: scan.Symlink, Path: "logs/l", Target: "../.Ferry/HEAD", Hash: scan.Sum{1}})
+	refusedAlone(t, err, `leads into ".ferry"`)
+	recOffer(t, ss, empty(7, "logs/b.txt"))
+	c := recCommit(t, ss, 7, true)
 	if c.Complete {
 		t.Error("a session with refused entries committed a complete restore point")
 	}
