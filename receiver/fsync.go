@@ -59,11 +59,6 @@ func (s *Store) writeDurable(name string, data []byte, perm fs.FileMode) error {
 	return s.syncDir(path.Dir(name))
 }
 
-// writeDurable is Store.writeDurable for a caller that has only the root.
-func writeDurable(root *os.Root, name string, data []byte, perm fs.FileMode) error {
-	return (&Store{root: root}).writeDurable(name, data, perm)
-}
-
 // isNotExist reports whether err says a path does not exist.
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 

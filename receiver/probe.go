@@ -30,7 +30,7 @@ func (s *Store) ProbeKey() (transfer.ProbeKey, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		k = transfer.NewProbeKey()
 		data, _ := k.MarshalBinary()
-		err = writeDurable(s.root, probeKeyFile, data, 0o600)
+		err = s.writeDurable(probeKeyFile, data, 0o600)
 	}
 	if err != nil {
 		return transfer.ProbeKey{}, fmt.Errorf("probe key: %w", err)

@@ -116,6 +116,7 @@ func (s *Store) begin(ctx context.Context, cancel context.CancelFunc) (*Session,
 		lastCP:     time.Now(),
 	}
 	if s.last != nil {
+		ss.quotaUsed = s.last.Bytes
 		for _, e := range s.last.Entries {
 			ss.prev[e.Path] = e
 		}
@@ -212,6 +213,9 @@ func (ss *Session) Offer(ctx context.Context, o *transfer.Offer) (transfer.Reply
 		}
 		at = 0 // staged content was not the offered one; dropped
 	}
+	if err := ss.checkFree(o, at); err != nil {
+		return transfer.Reply{}, err
+	}
 	if at == 0 {
 		if b := ss.basis(o); b != nil {
 			return transfer.Reply{Action: transfer.Delta, Blocks: b}, nil
@@ -235,9 +239,6 @@ func (ss *Session) checkLimits(o *transfer.Offer) error {
 		return fmt.Errorf("%s: %d bytes, above the largest file this hub accepts (%d): %w", o.Path, o.Size, lim.MaxFileSize, transfer.ErrRefused)
 	}
 	if lim.Quota > 0 {
-		if ss.quotaUsed == 0 && ss.s.last != nil {
-			ss.quotaUsed = ss.s.last.Bytes
-		}
 		if prev, ok := ss.prev[o.Path]; ok && prev.Kind == "file" {
 			ss.quotaUsed -= prev.Size
 		}
@@ -246,16 +247,28 @@ func (ss *Session) checkLimits(o *transfer.Offer) error {
 			return fmt.Errorf("%s: the namespace would hold %d bytes, above its quota of %d: %w", o.Path, ss.quotaUsed, lim.Quota, transfer.ErrNoSpace)
 		}
 	}
-	if lim.MinFree > 0 {
-		need := o.Size - ss.resumed[o.Path].at
-		if free, ok := freeSpace(ss.s.dir); ok && free-need < lim.MinFree {
-			ss.failed++
-			err := fmt.Errorf("%s: needs %d more bytes; the hub's disk has %d free and keeps %d: %w", o.Path, need, free, lim.MinFree, transfer.ErrNoSpace)
-			ss.s.log.Warn("entry refused", "path", o.Path, "err", err)
-			return &transfer.EntryError{Err: err}
-		}
-	}
 	return nil
+}
+
+// checkFree refuses, for this entry alone, a file whose bytes from at on
+// would take the disk below Limits.MinFree. It runs once the file is
+// known to need data, so that unchanged files cost no statfs and a
+// resumed one is charged only for what is missing; the previous version
+// stays listed.
+func (ss *Session) checkFree(o *transfer.Offer, at int64) error {
+	min := ss.s.opt.Limits.MinFree
+	if min <= 0 {
+		return nil
+	}
+	need := o.Size - at
+	free, ok := freeSpace(ss.s.dir)
+	if !ok || free-need >= min {
+		return nil
+	}
+	ss.failed++
+	err := fmt.Errorf("%s: needs %d more bytes; the hub's disk has %d free and keeps %d: %w", o.Path, need, free, min, transfer.ErrNoSpace)
+	ss.s.log.Warn("entry refused", "path", o.Path, "err", err)
+	return &transfer.EntryError{Err: err}
 }
 
 // have reports whether the live tree already holds e, and applies e's
