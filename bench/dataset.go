@@ -362,11 +362,16 @@ func logContent(r *rand.Rand, f FileSpec) []byte {
 }
 
 func mediaContent(r *rand.Rand, f FileSpec) []byte {
+	return randomContent(r, f, "\x00\x00\x00\x20ftypisom")
+}
+
+// randomContent is f.Size incompressible bytes that start with magic.
+func randomContent(r *rand.Rand, f FileSpec, magic string) []byte {
 	b := make([]byte, f.Size)
 	for i := 0; i+8 <= len(b); i += 8 {
 		binary.LittleEndian.PutUint64(b[i:], r.Uint64())
 	}
-	copy(b, "\x00\x00\x00\x20ftypisom")
+	copy(b, magic)
 	return b
 }
 

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -45,10 +44,5 @@ func NewLargeDataset(seed uint64, scale float64) (*Dataset, error) {
 // imageContent is a compressed firmware image: a squashfs-like superblock
 // and incompressible bytes.
 func imageContent(r *rand.Rand, f FileSpec) []byte {
-	b := make([]byte, f.Size)
-	for i := 0; i+8 <= len(b); i += 8 {
-		binary.LittleEndian.PutUint64(b[i:], r.Uint64())
-	}
-	copy(b, "hsqs")
-	return b
+	return randomContent(r, f, "hsqs")
 }

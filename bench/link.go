@@ -169,12 +169,6 @@ func (l *Link) Counters() (Counters, error) {
 	return parseNetDev(string(b), l.SrcIf)
 }
 
-// ListeningUDP reports whether something listens on UDP port in the
-// destination namespace.
-func (l *Link) ListeningUDP(port int) bool {
-	return l.listening("udp", port)
-}
-
 // ListeningTCP reports whether something listens on TCP port in the
 // destination namespace.
 func (l *Link) ListeningTCP(port int) bool {

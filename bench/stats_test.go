@@ -10,10 +10,9 @@ import (
 func TestSummarize(t *testing.T) {
 	nan := math.NaN()
 	for _, tc := range []struct {
-		in               []float64
-		n                int
-		med, lo, hi      float64
-		formatted, empty string
+		in          []float64
+		n           int
+		med, lo, hi float64
 	}{
 		{in: []float64{3, 1, 2}, n: 3, med: 2, lo: 1, hi: 3},
 		{in: []float64{4, 1, 3, 2}, n: 4, med: 2.5, lo: 1, hi: 4},

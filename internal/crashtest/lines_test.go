@@ -66,13 +66,7 @@ func (l *lineLog) snapshot() ([]line, <-chan struct{}) {
 // count returns how many lines contain s.
 func (l *lineLog) count(s string) int {
 	lines, _ := l.snapshot()
-	n := 0
-	for _, ln := range lines {
-		if strings.Contains(ln.text, s) {
-			n++
-		}
-	}
-	return n
+	return countLines(lines, s)
 }
 
 // find returns the first line at or after index from that contains s.

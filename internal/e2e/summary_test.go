@@ -98,11 +98,6 @@ func TestUnchangedRerun(t *testing.T) {
 	t.Logf("one changed file: %d offers, %d bytes of UDP payload", third.Offered, wire)
 }
 
-func sendCached(t *testing.T, src, cache string, connect agent.Connect) (agent.Report, error) {
-	t.Helper()
-	return sendOpt(t, agent.Options{Source: src, CacheFile: cache}, connect)
-}
-
 func sendOpt(t *testing.T, opt agent.Options, connect agent.Connect) (agent.Report, error) {
 	t.Helper()
 	if opt.Rules.Critical == nil {
