@@ -177,15 +177,15 @@ func Send(ctx context.Context, start time.Time, plan prioritize.Plan, opt Option
 		}
 	}()
 	src := &dirSource{root: root, hasher: &scan.Hasher{Root: opt.Source, Cache: cache}}
+	if opt.Events == nil {
+		opt.Events = func(transfer.Event) {}
+	}
 	if opt.Probe != nil && probe(ctx, start, plan, src, opt, &rep) {
 		return rep, nil
 	}
 	var meter atomic.Pointer[rateMeter] // the current connection's
 	var lim atomic.Pointer[limitedStream]
 	events := opt.Events
-	if events == nil {
-		events = func(transfer.Event) {}
-	}
 	s := transfer.NewSender(transfer.SenderConfig{
 		ChunkSize: opt.ChunkSize, Compress: opt.Compress,
 		Events: func(e transfer.Event) {

@@ -65,12 +65,8 @@ func probe(ctx context.Context, start time.Time, plan prioritize.Plan, src trans
 	if !a.Holds {
 		return false
 	}
-	events := opt.Events
-	if events == nil {
-		events = func(transfer.Event) {}
-	}
 	for i := range items {
-		events(transfer.Event{Kind: transfer.EventDone, Item: &items[i], Skipped: true})
+		opt.Events(transfer.Event{Kind: transfer.EventDone, Item: &items[i], Skipped: true})
 	}
 	rep.Probed = true
 	rep.Committed = a.Committed

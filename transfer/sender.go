@@ -277,7 +277,6 @@ func (ss *sendSession) handshake(sum *Summary) (send []bool, done bool, err erro
 		return nil, false, fmt.Errorf("send hello: %w", err)
 	}
 	if sum != nil {
-		sum.Root = SummaryRoot(sum.Known, sum.Digest)
 		if err := ss.fw.WriteFrame(TypeSummary, sum.Append(nil)); err != nil {
 			return nil, false, fmt.Errorf("send summary: %w", err)
 		}
@@ -377,7 +376,7 @@ func ProbeFor(items []prioritize.Item, hc HashCache) (Probe, bool) {
 	if sum == nil || !all(sum.Known) {
 		return Probe{}, false
 	}
-	return Probe{Entries: sum.Entries, Buckets: len(sum.Known), Root: SummaryRoot(sum.Known, sum.Digest)}, true
+	return Probe{Entries: sum.Entries, Buckets: len(sum.Known), Root: sum.Root}, true
 }
 
 func all(v []bool) bool {
@@ -431,6 +430,7 @@ func summarize(items []prioritize.Item, hc HashCache) (*Summary, []int) {
 	if !known {
 		return nil, nil
 	}
+	sum.Root = SummaryRoot(sum.Known, sum.Digest)
 	return sum, buckets
 }
 
