@@ -65,6 +65,11 @@ func TestBandwidthCapSmooth(t *testing.T) {
 	for w := range buckets {
 		last = max(last, w)
 	}
+	// 2 MiB at 512 KiB/s take 4 s; much less means the cap did not hold,
+	// and the windows below would be too few to judge.
+	if last < 30 {
+		t.Fatalf("2 MiB went through in %d00 ms under a %d B/s cap", last, capRate)
+	}
 	// Skip the first second (handshake, empty bucket) and the last
 	// (the tail of the file).
 	for w := 10; w+10 <= last-10; w++ {
